@@ -32,7 +32,7 @@ def find_shards(
         ValueError: If shard indices have gaps, a y shard is missing, or the prefix
             is ambiguous.
     """
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise FileNotFoundError(f"design-bench task folder not found: {folder}")
     pattern = re.compile(r"^(?P<prefix>.+)-x-(?P<index>\d+)\.npy$")

@@ -84,7 +84,7 @@ def _locate(spec: TaskSpec, data_dir: str | Path | None) -> tuple[str, Path]:
         FileNotFoundError: With a message naming ``data_dir`` and the env var.
     """
     if data_dir is not None:
-        root = Path(data_dir)
+        root = Path(data_dir).expanduser()
         found = _search(spec, root)
         if found is None:
             raise FileNotFoundError(
@@ -95,7 +95,7 @@ def _locate(spec: TaskSpec, data_dir: str | Path | None) -> tuple[str, Path]:
     if spec.embedded_file is not None:
         return "embedded", Path(spec.embedded_file)
     env = os.environ.get(ENV_VAR)
-    found = _search(spec, Path(env)) if env else None
+    found = _search(spec, Path(env).expanduser()) if env else None
     if found is None:
         where = (
             f"{ENV_VAR}={env!r} holds none of them" if env else f"{ENV_VAR} is unset"

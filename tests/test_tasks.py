@@ -62,9 +62,7 @@ def last_row_reference(codes: np.ndarray, y: np.ndarray) -> dict[int, float]:
 def write_shards(folder: Path, prefix: str, x: np.ndarray, y: np.ndarray, n: int):
     """Split x, y into n design-bench shards in folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    for i, (xs, ys) in enumerate(
-        zip(np.array_split(x, n), np.array_split(y, n), strict=True)
-    ):
+    for i, (xs, ys) in enumerate(zip(np.array_split(x, n), np.array_split(y, n), strict=True)):
         np.save(folder / f"{prefix}-x-{i}.npy", xs)
         np.save(folder / f"{prefix}-y-{i}.npy", ys)
 
@@ -299,9 +297,7 @@ class TestLevy(unittest.TestCase):
         keep = y <= np.percentile(y, 50)
         self.assertEqual(int(keep.sum()), 15000)
         np.testing.assert_array_equal(self.task.train_X.numpy(), x[keep])
-        np.testing.assert_allclose(
-            self.task.train_Y.numpy()[:, 0], y[keep], rtol=1e-13, atol=0
-        )
+        np.testing.assert_allclose(self.task.train_Y.numpy()[:, 0], y[keep], rtol=1e-13, atol=0)
         ymin, ymax = -1390.8297333608755, -363.8953536677948
         self.assertAlmostEqual(y.min(), ymin, delta=1e-9)
         self.assertAlmostEqual(y.max(), ymax, delta=1e-9)
@@ -354,9 +350,7 @@ class TestDesignBenchFolder(unittest.TestCase):
         y = np.arange(24, dtype=np.float32)[:, None]
         write_shards(self.root / "toy", "toy", x, y, n=12)  # shards 0..11
         pairs = find_shards(self.root / "toy")
-        self.assertEqual(
-            [p[0].name for p in pairs][9:], [f"toy-x-{i}.npy" for i in (9, 10, 11)]
-        )
+        self.assertEqual([p[0].name for p in pairs][9:], [f"toy-x-{i}.npy" for i in (9, 10, 11)])
         x2, y2 = read_design_bench_folder(self.root / "toy", "toy")
         np.testing.assert_array_equal(x2, x)
         np.testing.assert_array_equal(y2, y)

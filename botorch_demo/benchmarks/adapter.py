@@ -106,9 +106,7 @@ def task_from_design_bench(
     )
 
 
-def _constants(
-    name: str, y_min: float | None, y_max: float | None
-) -> tuple[str, float, float]:
+def _constants(name: str, y_min: float | None, y_max: float | None) -> tuple[str, float, float]:
     """Resolve ``(design_bench_name, y_min, y_max)`` for the adapter."""
     design_bench_name: str | None = name if name in NORMALIZATION_CONSTANTS else None
     if design_bench_name is None:

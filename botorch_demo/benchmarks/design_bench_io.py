@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 
 
-def find_shards(
-    folder: str | Path, prefix: str | None = None
-) -> list[tuple[Path, Path]]:
+def find_shards(folder: str | Path, prefix: str | None = None) -> list[tuple[Path, Path]]:
     """List the ``(x, y)`` shard files of a design-bench task folder, in order.
 
     Args:
@@ -43,9 +41,7 @@ def find_shards(
             found.setdefault(match["prefix"], {})[int(match["index"])] = path
     if prefix is None:
         if len(found) > 1:
-            raise ValueError(
-                f"Several shard prefixes in {folder}: {sorted(found)}; pass prefix=."
-            )
+            raise ValueError(f"Several shard prefixes in {folder}: {sorted(found)}; pass prefix=.")
         prefix = next(iter(found), "")
     x_shards = found.get(prefix, {})
     if not x_shards:
@@ -92,8 +88,7 @@ def iter_shards(
             raise ValueError(f"{y_path.name}: expected n x 1 scores, got {y.shape}.")
         if x.shape[0] != y.shape[0]:
             raise ValueError(
-                f"{x_path.name} has {x.shape[0]} rows but {y_path.name} has "
-                f"{y.shape[0]}."
+                f"{x_path.name} has {x.shape[0]} rows but {y_path.name} has {y.shape[0]}."
             )
         yield x, y
 

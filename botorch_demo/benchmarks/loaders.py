@@ -97,9 +97,7 @@ def _locate(spec: TaskSpec, data_dir: str | Path | None) -> tuple[str, Path]:
     env = os.environ.get(ENV_VAR)
     found = _search(spec, Path(env).expanduser()) if env else None
     if found is None:
-        where = (
-            f"{ENV_VAR}={env!r} holds none of them" if env else f"{ENV_VAR} is unset"
-        )
+        where = f"{ENV_VAR}={env!r} holds none of them" if env else f"{ENV_VAR} is unset"
         raise FileNotFoundError(
             f"No data for task {spec.name!r}: expected {_expected(spec)}, and {where}. "
             f"Pass data_dir=<your design_bench_data folder> to load_task, or set the "
@@ -125,9 +123,7 @@ def _expected(spec: TaskSpec) -> str:
     return text
 
 
-def _read_sequence_codes(
-    spec: TaskSpec, kind: str, path: Path
-) -> tuple[np.ndarray, np.ndarray]:
+def _read_sequence_codes(spec: TaskSpec, kind: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read a discrete task's full data as ``(codes int64 (n,), y (n,))``."""
     assert spec.num_categories is not None
     if kind == "folder":
@@ -235,9 +231,7 @@ def _make_task(
         bounds = torch.tensor(bounds, dtype=torch.float64).unsqueeze(-1)
         bounds = bounds.expand(2, spec.dim).clone()
     categorical = (
-        {}
-        if spec.num_categories is None
-        else dict.fromkeys(range(spec.dim), spec.num_categories)
+        {} if spec.num_categories is None else dict.fromkeys(range(spec.dim), spec.num_categories)
     )
     info = TaskInfo(
         name=spec.name,

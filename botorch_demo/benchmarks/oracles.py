@@ -66,13 +66,10 @@ class Oracle(ABC):
             ValueError: With a message naming the problem.
         """
         if not isinstance(X, Tensor):
-            raise TypeError(
-                f"{self.name} oracle expects a torch.Tensor, got {type(X)}."
-            )
+            raise TypeError(f"{self.name} oracle expects a torch.Tensor, got {type(X)}.")
         if X.ndim != 2 or X.shape[-1] != self.dim:
             raise ValueError(
-                f"{self.name} oracle expects an n x {self.dim} tensor, got shape "
-                f"{tuple(X.shape)}."
+                f"{self.name} oracle expects an n x {self.dim} tensor, got shape {tuple(X.shape)}."
             )
         if X.dtype == torch.bool or X.is_complex():
             raise ValueError(f"{self.name} oracle expects real values, got {X.dtype}.")
@@ -121,8 +118,7 @@ class LookupOracle(Oracle):
     def __init__(self, name: str, table: np.ndarray, num_categories: int, dim: int):
         if table.shape != (num_categories**dim,):
             raise ValueError(
-                f"Lookup table must have {num_categories**dim} entries, got "
-                f"{table.shape}."
+                f"Lookup table must have {num_categories**dim} entries, got {table.shape}."
             )
         super().__init__(name, dim, num_categories=num_categories)
         self._table = torch.as_tensor(table, dtype=torch.float64)
@@ -243,8 +239,7 @@ class PredictOracle(Oracle):
         y = np.asarray(self._predict(x), dtype=np.float64).reshape(-1)
         if y.shape[0] != X.shape[0]:
             raise ValueError(
-                f"{self.name} predict returned {y.shape[0]} scores for "
-                f"{X.shape[0]} designs."
+                f"{self.name} predict returned {y.shape[0]} scores for {X.shape[0]} designs."
             )
         return torch.as_tensor(y, device=X.device).unsqueeze(-1)
 

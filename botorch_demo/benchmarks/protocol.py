@@ -29,16 +29,13 @@ def _check_scores(y: Tensor, name: str = "y") -> None:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(y).__name__}.")
     if y.ndim < 2 or y.shape[-1] != 1 or y.shape[-2] == 0:
         raise ValueError(
-            f"{name} must have shape batch_shape x K x 1 with K >= 1, got "
-            f"{tuple(y.shape)}."
+            f"{name} must have shape batch_shape x K x 1 with K >= 1, got {tuple(y.shape)}."
         )
     if torch.isnan(y).any():
         raise ValueError(f"{name} contains NaN.")
 
 
-def percentile_scores(
-    y: Tensor, percentiles: Sequence[float] = PAPER_PERCENTILES
-) -> Tensor:
+def percentile_scores(y: Tensor, percentiles: Sequence[float] = PAPER_PERCENTILES) -> Tensor:
     """Percentiles of a batch of K scores (linear interpolation, as np.percentile).
 
     Args:
@@ -78,9 +75,7 @@ def proportion_above(y: Tensor, threshold: float) -> Tensor:
     return (y.squeeze(-1) > threshold).to(torch.float64).mean(dim=-1)
 
 
-def mean_and_stderr(
-    values: Tensor | Sequence[float], dim: int = 0
-) -> tuple[Tensor, Tensor]:
+def mean_and_stderr(values: Tensor | Sequence[float], dim: int = 0) -> tuple[Tensor, Tensor]:
     """Mean and standard error of the mean (``std(ddof=1) / sqrt(n)``) over seeds.
 
     Args:
@@ -146,9 +141,7 @@ def score_candidates(
     if not isinstance(X, Tensor):
         raise TypeError(f"X must be a torch.Tensor, got {type(X).__name__}.")
     if X.ndim < 2 or X.shape[-1] != task.dim:
-        raise ValueError(
-            f"X must have shape batch_shape x K x {task.dim}, got {tuple(X.shape)}."
-        )
+        raise ValueError(f"X must have shape batch_shape x K x {task.dim}, got {tuple(X.shape)}.")
     if budget is not None and X.shape[-2] != budget:
         raise ValueError(f"Expected K = {budget} candidates, got {X.shape[-2]}.")
     if X.shape[-2] == 0:

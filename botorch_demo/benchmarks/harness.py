@@ -317,7 +317,7 @@ def run_benchmark(
 
         def on_event(kind: str, text: str) -> None:
             if kind == "phase":
-                bar.set_postfix_str(text, refresh=True)
+                bar.set_postfix_str(text, refresh=False)
             elif kind == "done":
                 bar.update(1)
 

@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 def _save(fig: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    fig.savefig(tmp, dpi=120)
     plt.close(fig)
     tmp.replace(path)
     return path
@@ -50,7 +50,9 @@ def plot_reliability(
     """
     cell = {(r["task"], r["method"]): r for r in summary}
     width = 0.8 / max(1, len(methods))
-    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(tasks) * max(1, len(methods)) / 4, 3.6))
+    fig, ax = plt.subplots(
+        figsize=(1.6 + 1.3 * len(tasks) * max(1, len(methods)) / 4, 3.6), layout="constrained"
+    )
     x = np.arange(len(tasks))
     for i, m in enumerate(methods):
         means = [
@@ -98,7 +100,11 @@ def plot_distributions(
         The path written.
     """
     fig, axes = plt.subplots(
-        1, len(tasks), figsize=(0.7 * len(methods) * len(tasks) + 1.5, 3.8), squeeze=False
+        1,
+        len(tasks),
+        figsize=(0.7 * len(methods) * len(tasks) + 1.5, 3.8),
+        squeeze=False,
+        layout="constrained",
     )
     for ax, t in zip(axes[0], tasks, strict=True):
         present = [m for m in methods if (t, m) in scores]
@@ -139,7 +145,9 @@ def plot_m_sweep(
     Returns:
         The path written.
     """
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False, layout="constrained"
+    )
     for ax, t in zip(axes[0], tasks, strict=True):
         rows = sorted((r for r in summary if r["task"] == t), key=lambda r: r["m"])
         ms = np.array([r["m"] for r in rows])

@@ -69,11 +69,11 @@ class BOSettings:
             optimisation of all K points (much cheaper for K = 256).
     """
 
-    max_points: int = 1000
+    max_points: int = 500
     offline_rows: int | None = None
-    num_restarts: int = 4
-    raw_samples: int = 64
-    maxiter: int = 100
+    num_restarts: int = 2
+    raw_samples: int = 32
+    maxiter: int = 50
     sequential: bool = False
 
     def __post_init__(self) -> None:
@@ -132,7 +132,7 @@ def _fast() -> BenchProfile:
         name="fast",
         demo=DEMOConfig.fast(progress=False),
         cmaes=CMAESSettings(popsize=256, iterations=100, sigma0=0.5),
-        bo=BOSettings(max_points=1000, num_restarts=4, raw_samples=64, maxiter=100),
+        bo=BOSettings(max_points=500, num_restarts=2, raw_samples=32, maxiter=50),
     )
 
 

@@ -152,7 +152,7 @@ def bo_qei_candidates(task: OfflineTask, q: int, settings: BOSettings, seed: int
             client, task.train_X[rows].cpu().numpy(), task.train_Y[rows].cpu().numpy()
         )
         strategy = qei_generation_strategy(
-            max_points=settings.max_points, generator_kwargs={"subset_seed": seed}
+            batch_size=q, max_points=settings.max_points, generator_kwargs={"subset_seed": seed}
         )
         optimizer_kwargs = {
             "num_restarts": settings.num_restarts,

@@ -99,6 +99,7 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for metric in METRICS:
             row[f"{metric}_mean"], row[f"{metric}_se"] = _mean_se([r[metric] for r in cells])
+        row["n_distinct_mean"] = sum(r["n_distinct"] for r in cells) / len(cells)
         for name, fn in (
             ("seconds", attributed_seconds),
             ("standalone_seconds", standalone_seconds),
@@ -283,6 +284,18 @@ def markdown_text(
                 if r is None
                 else _fmt(r["proportion_above_d_best_mean"], r["proportion_above_d_best_se"])
             )
+        out.append(f"| {labels.get(m, m)} | " + " | ".join(vals) + " |")
+    out += [
+        "",
+        f"## Distinct candidates among the K = {meta['q']} (mean over seeds)",
+        "",
+        "| method | " + " | ".join(tasks) + " |",
+        "|" + "---|" * (len(tasks) + 1),
+    ]
+    for m in methods:
+        vals = [
+            "–" if (t, m) not in cell else f"{cell[(t, m)]['n_distinct_mean']:.0f}" for t in tasks
+        ]
         out.append(f"| {labels.get(m, m)} | " + " | ".join(vals) + " |")
     out += [
         "",

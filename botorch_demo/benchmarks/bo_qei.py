@@ -13,9 +13,11 @@ One run per (task, seed):
    on at most ``max_points`` observations with ``qLogExpectedImprovement``) is
    set as the strategy; the acquisition optimiser's budget comes from
    :class:`~botorch_demo.benchmarks.profiles.BOSettings`.
-4. K candidates are asked for in ONE generator run (one GP fit, one
-   acquisition optimisation of K points), attached to the experiment as a batch
-   trial, and read back as raw designs in the task's column order.
+4. K candidates are asked for in ONE generator run (one GP fit; the preset
+   builds the batch of K: by Kriging believer over the enumerated designs on
+   discrete tasks, by Ax's acquisition optimiser on continuous ones), attached
+   to the experiment as a batch trial, and read back as raw designs in the
+   task's column order.
 
 The ``Client`` in Ax 1.3 asks for one-arm trials only (each ``get_next_trials``
 trial is a separate GP fit and optimisation, i.e. K = 256 fits), so the batch is

@@ -62,7 +62,9 @@ class BOSettings:
             imports all of them (the protocol); an int imports the best half of
             that many plus a seeded random sample of the rest (smoke runs only,
             to keep Ax's per-arm bookkeeping cheap).
-        num_restarts: Restarts of the acquisition optimiser.
+        num_restarts: Restarts of Ax's acquisition optimiser. The optimiser
+            settings apply where Ax optimises the acquisition (continuous tasks);
+            on enumerable discrete tasks the preset picks the batch itself.
         raw_samples: Raw samples that seed the restarts.
         maxiter: L-BFGS-B iterations per optimisation.
         sequential: ``True``: sequential greedy qLogEI (K optimisations of one

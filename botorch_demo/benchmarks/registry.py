@@ -1,0 +1,224 @@
+"""Registry of the offline-MBO tasks: names, on-disk layout and constants.
+
+Every task is described by a :class:`TaskSpec`. The loaders in
+:mod:`botorch_demo.benchmarks.loaders` read a spec to find and shape the data, so
+adding a task that design-bench ships as ``<folder>/<prefix>-{x,y}-<i>.npy`` shards
+only needs a new :class:`TaskSpec` (see :func:`register_task`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+OracleKind = Literal["lookup", "levy", "unavailable"]
+
+# Full-dataset min and max of y for the seven tasks of the DEMO paper, from the
+# DEMO authors' public files (see /work/shared/data/README.md). Normalised score =
+# (y - y_min) / (y_max - y_min). Keyed by design-bench task id.
+NORMALIZATION_CONSTANTS: dict[str, tuple[float, float]] = {
+    "TFBind8-Exact-v0": (0.0, 1.0),
+    "TFBind10-Exact-v0": (-1.8585268, 2.1287067),
+    "Levy-Exact-v0": (-1390.8297333608755, -363.8953536677948),
+    "Superconductor-RandomForest-v0": (0.00021, 185.0),
+    "AntMorphology-Exact-v0": (-386.90036, 590.24445),
+    "DKittyMorphology-Exact-v0": (-880.4585, 340.90985),
+    "CIFARNAS-Exact-v0": (59.3, 69.63),
+}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Static description of one offline-MBO task.
+
+    Attributes:
+        name: Short name used by :func:`load_task`, e.g. ``"tfbind8"``.
+        design_bench_name: design-bench task id; keys the normalisation constants.
+        dim: Number of design variables.
+        num_categories: Categories per column for a discrete task, else ``None``.
+        folder: design-bench data sub-folder, e.g. ``"tf_bind_8-SIX6_REF_R1"``;
+            ``None`` for a generated task.
+        prefix: Shard file prefix, e.g. ``"tf_bind_8"`` for ``tf_bind_8-x-0.npy``.
+        compact_file: Optional compact file name (``codes`` and ``y`` arrays) that
+            may stand in for the shard folder, e.g. ``"tf_bind_10-pho4.npz"``.
+        embedded_file: Optional file in ``botorch_demo/data`` (``x`` uint8 tokens
+            and ``y`` float32) used when no ``data_dir`` is given.
+        max_percentile: design-bench's offline rule: keep rows with y at or below
+            this percentile of all rows.
+        sort_stride: If set, the kept rows are sorted by y (stable, ascending) and
+            every ``sort_stride``-th row from row 0 is taken (DEMO's TF Bind 10).
+        max_samples: If set, keep at most this many rows after the stride.
+        oracle_kind: ``"lookup"`` (exact table over the full data), ``"levy"``
+            (closed form) or ``"unavailable"`` (the oracle raises
+            ``NotImplementedError``).
+        provenance: One-line description of where the data comes from.
+    """
+
+    name: str
+    design_bench_name: str
+    dim: int
+    num_categories: int | None
+    folder: str | None
+    prefix: str | None
+    compact_file: str | None = None
+    embedded_file: str | None = None
+    max_percentile: float = 50.0
+    sort_stride: int | None = None
+    max_samples: int | None = None
+    oracle_kind: OracleKind = "unavailable"
+    provenance: str = ""
+
+    @property
+    def y_min(self) -> float:
+        """Full-dataset minimum of y used for normalisation."""
+        return NORMALIZATION_CONSTANTS[self.design_bench_name][0]
+
+    @property
+    def y_max(self) -> float:
+        """Full-dataset maximum of y used for normalisation."""
+        return NORMALIZATION_CONSTANTS[self.design_bench_name][1]
+
+
+TASK_SPECS: dict[str, TaskSpec] = {}
+
+
+def register_task(spec: TaskSpec) -> None:
+    """Add a task to the registry so that :func:`load_task` can find it.
+
+    Args:
+        spec: The task description. ``spec.design_bench_name`` must have an entry
+            in :data:`NORMALIZATION_CONSTANTS`.
+
+    Raises:
+        ValueError: If the name is taken or the normalisation constants are unknown.
+    """
+    if not spec.name or spec.name != spec.name.strip().lower():
+        raise ValueError(f"Task names must be lower-case and non-empty: {spec.name!r}.")
+    if spec.name in TASK_SPECS:
+        raise ValueError(f"A task named {spec.name!r} is already registered.")
+    if spec.design_bench_name not in NORMALIZATION_CONSTANTS:
+        raise ValueError(
+            f"No normalisation constants for {spec.design_bench_name!r}; add "
+            "(y_min, y_max) to NORMALIZATION_CONSTANTS first."
+        )
+    TASK_SPECS[spec.name] = spec
+
+
+def list_tasks() -> list[str]:
+    """Return the names accepted by :func:`load_task`, sorted."""
+    return sorted(TASK_SPECS)
+
+
+def get_spec(name: str) -> TaskSpec:
+    """Look up a task by short name or design-bench id (case-insensitive).
+
+    Args:
+        name: E.g. ``"tfbind8"``, ``"TFBind8"`` or ``"TFBind8-Exact-v0"``.
+
+    Returns:
+        The registered :class:`TaskSpec`.
+
+    Raises:
+        ValueError: If no task matches; the message lists the known names.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"Task name must be a string, got {type(name).__name__}.")
+    key = name.strip().lower()
+    for spec in TASK_SPECS.values():
+        if key in (spec.name, spec.design_bench_name.lower()):
+            return spec
+    raise ValueError(
+        f"Unknown task {name!r}. Known tasks: {', '.join(list_tasks())} "
+        "(design-bench ids such as 'TFBind8-Exact-v0' are accepted too)."
+    )
+
+
+for _spec in (
+    TaskSpec(
+        name="tfbind8",
+        design_bench_name="TFBind8-Exact-v0",
+        dim=8,
+        num_categories=4,
+        folder="tf_bind_8-SIX6_REF_R1",
+        prefix="tf_bind_8",
+        embedded_file="tfbind8.npz",
+        max_percentile=50.0,
+        oracle_kind="lookup",
+        provenance=(
+            "design-bench TF Bind 8 (SIX6_REF_R1): all 4^8 DNA 8-mers with binding "
+            "scores; the full 65,792-row set is the exact oracle."
+        ),
+    ),
+    TaskSpec(
+        name="tfbind10",
+        design_bench_name="TFBind10-Exact-v0",
+        dim=10,
+        num_categories=4,
+        folder="tf_bind_10-pho4",
+        prefix="tf_bind_10",
+        compact_file="tf_bind_10-pho4.npz",
+        max_percentile=50.0,
+        sort_stride=83,
+        max_samples=50_000,
+        oracle_kind="lookup",
+        provenance=(
+            "design-bench TF Bind 10 (pho4): 8,321,066 rows over all 4^10 DNA "
+            "10-mers; exact lookup oracle keeps the last row per sequence; DEMO's "
+            "50,000-design offline subset."
+        ),
+    ),
+    TaskSpec(
+        name="levy",
+        design_bench_name="Levy-Exact-v0",
+        dim=60,
+        num_categories=None,
+        folder=None,
+        prefix=None,
+        max_percentile=50.0,
+        oracle_kind="levy",
+        provenance=(
+            "bayeso-benchmarks Levy(dim_problem=60) on [-10, 10]^60, y = -Levy(x); "
+            "30,000 points from sample_uniform(seed=123), float32, clipped."
+        ),
+    ),
+    TaskSpec(
+        name="superconductor",
+        design_bench_name="Superconductor-RandomForest-v0",
+        dim=86,
+        num_categories=None,
+        folder="superconductor",
+        prefix="superconductor",
+        max_percentile=80.0,
+        provenance=(
+            "design-bench Superconductor (user-supplied files); its oracle is a "
+            "random forest trained by design-bench, not available here."
+        ),
+    ),
+    TaskSpec(
+        name="ant",
+        design_bench_name="AntMorphology-Exact-v0",
+        dim=60,
+        num_categories=None,
+        folder="ant_morphology",
+        prefix="ant_morphology",
+        max_percentile=40.0,
+        provenance=(
+            "design-bench Ant Morphology (user-supplied files); its oracle needs "
+            "MuJoCo and pretrained policies, not available here."
+        ),
+    ),
+    TaskSpec(
+        name="dkitty",
+        design_bench_name="DKittyMorphology-Exact-v0",
+        dim=56,
+        num_categories=None,
+        folder="dkitty_morphology",
+        prefix="dkitty_morphology",
+        max_percentile=40.0,
+        provenance=(
+            "design-bench D'Kitty Morphology (user-supplied files); its oracle needs "
+            "MuJoCo and pretrained policies, not available here."
+        ),
+    ),
+):
+    register_task(_spec)

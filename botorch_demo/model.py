@@ -1,0 +1,495 @@
+"""The stateful DEMO model: fit once, generate many batches, save and reload."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from botorch_demo.ascent import gradient_ascent
+from botorch_demo.config import DEMOConfig
+from botorch_demo.diffusion import ScoreNetwork, fit_score_network
+from botorch_demo.editing import edit_designs, sample_from_prior
+from botorch_demo.encoding import DesignEncoder
+from botorch_demo.networks import mlp
+from botorch_demo.rows import novel_rows, ranked_distinct_rows
+from botorch_demo.sde import VPSDE
+from botorch_demo.surrogate import fit_surrogate, predict_batched
+from botorch_demo.validation import (
+    check_categorical_values,
+    validate_q,
+    validate_training_data,
+)
+
+_FORMAT_VERSION = 1
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class DEMO(nn.Module):
+    """Design Editing for offline Model-based Optimization (Algorithm 1).
+
+    ``fit`` runs phase 1 (surrogate, Eq. 5; gradient ascent, Eq. 6; conditional
+    diffusion, Eqs. 7-8) and ``generate`` runs phase 2 (editing, Eq. 9, with the
+    guided score of Eq. 4). All tensors follow the device of ``train_X``; outputs
+    come back in the inputs' dtype.
+
+    Example:
+        >>> model = DEMO(DEMOConfig.fast()).fit(train_X, train_Y, bounds)
+        >>> candidates, predicted = model.generate(q=256, seed=0)
+        >>> model.save("demo.pt"); model = DEMO.load("demo.pt")
+
+    Args:
+        config: Hyperparameters; defaults to ``DEMOConfig()``.
+    """
+
+    def __init__(self, config: DEMOConfig | None = None) -> None:
+        super().__init__()
+        if config is not None and not isinstance(config, DEMOConfig):
+            raise TypeError(f"config must be a DEMOConfig, got {type(config).__name__}.")
+        self.config = config or DEMOConfig()
+        self.sde = VPSDE(self.config.beta_min, self.config.beta_max)
+        self.encoder: DesignEncoder | None = None
+        self.surrogate: nn.Sequential | None = None
+        self.score_net: ScoreNetwork | None = None
+        self.fit_seconds: dict[str, float] = {}
+        self.fit_stats: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ state
+    @property
+    def is_fitted(self) -> bool:
+        """Whether :meth:`fit` (or :meth:`load`) has run."""
+        return self.score_net is not None
+
+    def _require_fitted(self) -> None:
+        if not self.is_fitted:
+            raise RuntimeError("This DEMO model is not fitted yet: call fit() or DEMO.load().")
+
+    def _network_dtype(self, input_dtype: torch.dtype) -> torch.dtype:
+        name = self.config.network_dtype
+        return input_dtype if name is None else _DTYPES[name]
+
+    def _build(
+        self,
+        bounds: Tensor,
+        categorical_features: dict[int, int],
+        n: int,
+        net_dtype: torch.dtype,
+        init_generator: torch.Generator | None,
+        with_synthetic: bool,
+    ) -> None:
+        """Create the modules and buffers (also used by :meth:`load`)."""
+        cfg = self.config
+        device = bounds.device
+        self.encoder = DesignEncoder(
+            bounds, categorical_features, cfg.categorical_encoding, cfg.logit_smoothing
+        )
+        D = self.encoder.encoded_dim
+        self.surrogate = mlp(
+            D,
+            1,
+            cfg.surrogate_hidden,
+            cfg.surrogate_layers,
+            cfg.surrogate_activation,
+            generator=init_generator,
+            dtype=net_dtype,
+            device=device,
+        )
+        self.score_net = ScoreNetwork(
+            D, cfg, generator=init_generator, dtype=net_dtype, device=device
+        )
+        kw = dict(dtype=bounds.dtype, device=device)
+        self.register_buffer("train_X", torch.zeros(n, bounds.shape[-1], **kw))
+        self.register_buffer("train_Y", torch.zeros(n, 1, **kw))
+        self.register_buffer("y_mean", torch.zeros((), **kw))
+        self.register_buffer("y_std", torch.ones((), **kw))
+        self.register_buffer("ranked_rows", torch.zeros(0, dtype=torch.long, device=device))
+        syn = torch.zeros(n, D, **kw) if with_synthetic else None
+        self.register_buffer("synthetic_X", syn)
+        self.register_buffer("synthetic_y", None if syn is None else torch.zeros(n, **kw))
+
+    # -------------------------------------------------------------------- fit
+    def fit(
+        self,
+        train_X: Tensor,
+        train_Y: Tensor,
+        bounds: Tensor,
+        categorical_features: dict[int, int] | None = None,
+        *,
+        seed: int | None = 0,
+        reuse_surrogate: DEMO | None = None,
+    ) -> DEMO:
+        """Run phase 1 of Algorithm 1 on the offline data.
+
+        Args:
+            train_X: ``n x d`` offline designs in the raw space given by ``bounds``;
+                categorical columns hold integers ``0..n_categories-1``.
+            train_Y: ``n x 1`` scores (maximised).
+            bounds: ``2 x d`` lower and upper bounds. Categorical columns must
+                have bounds ``[0, n_categories - 1]``.
+            categorical_features: ``{column: n_categories}``, or ``None``.
+            seed: Seed for weights, minibatches, noise and dropout; ``None``
+                draws a random seed.
+            reuse_surrogate: A DEMO fitted on the same data with the same
+                encoding and surrogate settings whose surrogate (and synthetic
+                dataset D', when it has one) is reused instead of retrained.
+                Lets ablations share phase 1a/1b work.
+
+        Returns:
+            ``self``, fitted.
+        """
+        cats = validate_training_data(train_X, train_Y, bounds, categorical_features)
+        cfg = self.config
+        device = train_X.device
+        net_dtype = self._network_dtype(train_X.dtype)
+        seed = int(torch.randint(0, 2**62, (1,)).item()) if seed is None else int(seed)
+        init_gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator(device=device).manual_seed(seed + 1)
+        need_synthetic = cfg.pseudo_target or cfg.edit_source == "ascent"
+        bounds = bounds.to(train_X)
+        self._build(bounds, cats, train_X.shape[0], net_dtype, init_gen, need_synthetic)
+        assert self.encoder is not None
+        self.train_X.copy_(train_X)
+        self.train_Y.copy_(train_Y)
+        self.encoder.fit(train_X)
+        y = train_Y.squeeze(-1)
+        std = y.std()
+        self.y_mean.copy_(y.mean())
+        self.y_std.copy_(torch.where(std > 1e-12, std, torch.ones_like(std)))
+        self.ranked_rows = ranked_distinct_rows(train_X, y)
+        Z = self.encoder.encode(train_X)
+        y_std = (y - self.y_mean) / self.y_std
+        self.fit_seconds = {}
+        self.fit_stats = {}
+
+        # Phase 1a: surrogate (Eq. 5).
+        tic = time.perf_counter()
+        reused_synthetic = False
+        if reuse_surrogate is not None:
+            reused_synthetic = self._take_surrogate(reuse_surrogate, train_X, train_Y, bounds, cats)
+        else:
+            self.surrogate, stats = fit_surrogate(
+                Z, y_std, cfg, init_generator=init_gen, generator=gen, dtype=net_dtype
+            )
+            self.fit_stats["surrogate"] = stats
+        self.fit_seconds["surrogate"] = time.perf_counter() - tic
+
+        # Phase 1b: synthetic dataset D' by gradient ascent (Eq. 6).
+        tic = time.perf_counter()
+        if need_synthetic and not reused_synthetic:
+            step = (
+                cfg.ascent_step_size_discrete
+                if self.encoder.is_discrete
+                else cfg.ascent_step_size_continuous
+            )
+            syn_X, syn_y = gradient_ascent(
+                self.surrogate,
+                Z,
+                steps=cfg.ascent_steps,
+                step_size=step,
+                optimizer=cfg.ascent_optimizer,
+                batch_size=cfg.ascent_batch_size,
+                progress=cfg.progress,
+            )
+            self.synthetic_X.copy_(syn_X)
+            self.synthetic_y.copy_(syn_y.to(self.synthetic_y))
+        self.fit_seconds["ascent"] = time.perf_counter() - tic
+
+        # Phase 1c: conditional diffusion on D' (or on the offline data).
+        tic = time.perf_counter()
+        diff_X, diff_y = (self.synthetic_X, self.synthetic_y) if cfg.pseudo_target else (Z, y_std)
+        self.score_net, stats = fit_score_network(
+            diff_X,
+            diff_y,
+            self.sde,
+            cfg,
+            init_generator=init_gen,
+            generator=gen,
+            dtype=net_dtype,
+        )
+        self.fit_stats["diffusion"] = stats
+        self.fit_seconds["diffusion"] = time.perf_counter() - tic
+        return self
+
+    def _take_surrogate(
+        self,
+        other: DEMO,
+        train_X: Tensor,
+        train_Y: Tensor,
+        bounds: Tensor,
+        cats: dict[int, int],
+    ) -> bool:
+        """Copy another fitted model's surrogate after checking compatibility.
+
+        Returns:
+            Whether its synthetic dataset D' was copied too.
+        """
+        if not isinstance(other, DEMO) or not other.is_fitted:
+            raise ValueError("reuse_surrogate must be a fitted DEMO model.")
+        keys = (
+            "categorical_encoding",
+            "logit_smoothing",
+            "surrogate_hidden",
+            "surrogate_layers",
+            "surrogate_activation",
+            "surrogate_epochs",
+            "surrogate_batch_size",
+            "surrogate_lr",
+            "surrogate_weight_decay",
+            "network_dtype",
+        )
+        mismatched = [k for k in keys if getattr(other.config, k) != getattr(self.config, k)]
+        same_data = (
+            other.train_X.shape == train_X.shape
+            and torch.equal(other.train_X, train_X)
+            and torch.equal(other.train_Y, train_Y)
+            and torch.equal(other.encoder.bounds, bounds)
+            and other.encoder.categorical_features == cats
+        )
+        if mismatched or not same_data:
+            why = f"config fields {mismatched} differ" if mismatched else "the training data differ"
+            raise ValueError(f"reuse_surrogate cannot be reused here: {why}.")
+        self.surrogate = other.surrogate
+        ascent_keys = (
+            "ascent_steps",
+            "ascent_step_size_continuous",
+            "ascent_step_size_discrete",
+            "ascent_optimizer",
+        )
+        same_ascent = all(getattr(other.config, k) == getattr(self.config, k) for k in ascent_keys)
+        if self.synthetic_X is None or other.synthetic_X is None or not same_ascent:
+            return False
+        self.synthetic_X.copy_(other.synthetic_X)
+        self.synthetic_y.copy_(other.synthetic_y)
+        return True
+
+    # ---------------------------------------------------------------- predict
+    @torch.no_grad()
+    def predict(self, X: Tensor) -> Tensor:
+        """Surrogate prediction f_theta*(x) in the raw units of ``train_Y``.
+
+        Args:
+            X: ``n x d`` designs in the raw space.
+
+        Returns:
+            ``n x 1`` predictions in ``X``'s dtype and device.
+        """
+        self._require_fitted()
+        X = self._check_designs(X, "X")
+        if X.shape[0] == 0:
+            return X.new_zeros(0, 1)
+        Z = self.encoder.encode(X)
+        mean = predict_batched(self.surrogate, Z).to(self.y_mean) * self.y_std + self.y_mean
+        return mean.unsqueeze(-1).to(X)
+
+    def _check_designs(self, X: Tensor, name: str) -> Tensor:
+        from botorch.exceptions import InputDataError
+
+        d = self.train_X.shape[-1]
+        if not isinstance(X, Tensor) or X.dim() != 2 or X.shape[-1] != d:
+            shape = tuple(X.shape) if isinstance(X, Tensor) else type(X).__name__
+            raise InputDataError(f"{name} must be an n x {d} tensor, got {shape}.")
+        if not torch.isfinite(X).all():
+            raise InputDataError(f"{name} contains NaN or infinite values.")
+        if self.encoder.categorical_features:
+            check_categorical_values(X, self.encoder.categorical_features, name)
+        return X
+
+    # --------------------------------------------------------------- generate
+    def generate(
+        self,
+        q: int,
+        seed: int | None = None,
+        *,
+        exclude: Tensor | None = None,
+        unique: bool = False,
+        max_rounds: int = 20,
+        **overrides: Any,
+    ) -> tuple[Tensor, Tensor]:
+        """Run phase 2: edit the top-q designs (or sample, without editing).
+
+        Args:
+            q: Number of candidates K.
+            seed: Seed of the perturbation and sampler noise.
+            exclude: Optional ``m x d`` raw designs that must not be returned
+                (e.g. everything already evaluated).
+            unique: If ``True``, no two returned candidates are equal.
+            max_rounds: With ``exclude``/``unique``, how many times rejected
+                candidates are re-edited with fresh noise before giving up.
+            **overrides: Per-call replacements of phase-2 config fields:
+                ``editing``, ``edit_source``, ``m``, ``num_steps``, ``sampler``,
+                ``guidance_weight``, ``target_score``. The trained networks are
+                reused, so an m-sweep or the "w/o editing" ablation costs no
+                retraining.
+
+        Returns:
+            A tuple ``(candidates, predicted)``: ``q x d`` raw designs inside the
+            bounds (categorical columns hold valid integers), in the dtype and
+            device of the training data, and their ``q`` surrogate predictions.
+        """
+        self._require_fitted()
+        allowed = {
+            "editing",
+            "edit_source",
+            "m",
+            "num_steps",
+            "sampler",
+            "guidance_weight",
+            "target_score",
+        }
+        unknown = sorted(set(overrides) - allowed)
+        if unknown:
+            raise ValueError(
+                f"generate() got unknown overrides {unknown}; allowed: {sorted(allowed)}."
+            )
+        cfg = self.config.replace(**overrides) if overrides else self.config
+        if cfg.edit_source == "ascent" and self.synthetic_X is None:
+            raise ValueError("edit_source='ascent' needs a model fitted with gradient-ascent data.")
+        validate_q(q, self.ranked_rows.numel() if cfg.editing else None)
+        if exclude is not None:
+            exclude = self._check_designs(exclude, "exclude").to(self.train_X)
+        seed = int(torch.randint(0, 2**62, (1,)).item()) if seed is None else int(seed)
+        gen = torch.Generator(device=self.train_X.device).manual_seed(seed)
+
+        sources = self._edit_sources(q, cfg) if cfg.editing else None
+        cands = self._propose(cfg, q, sources, gen)
+        if exclude is not None or unique:
+            cands = self._fill_novel(cfg, cands, sources, gen, exclude, max_rounds)
+        return cands, self.predict(cands).squeeze(-1)
+
+    def _edit_sources(self, q: int, cfg: DEMOConfig) -> Tensor:
+        """Encoded starting points: the top-q offline designs or their ascents."""
+        rows = self.ranked_rows[:q]
+        if cfg.edit_source == "ascent":
+            return self.synthetic_X[rows]
+        return self.encoder.encode(self.train_X[rows])
+
+    def _propose(
+        self, cfg: DEMOConfig, n: int, sources: Tensor | None, gen: torch.Generator
+    ) -> Tensor:
+        kw = dict(
+            target_score=cfg.target_score,
+            guidance_weight=cfg.guidance_weight,
+            method=cfg.sampler,
+            generator=gen,
+            progress=cfg.progress,
+        )
+        if sources is not None:
+            Z = edit_designs(
+                self.score_net,
+                self.sde,
+                sources,
+                m=cfg.m,
+                M=cfg.M,
+                num_steps=cfg.num_steps,
+                **kw,
+            )
+        else:
+            steps = cfg.num_steps or cfg.M
+            Z = sample_from_prior(
+                self.score_net,
+                self.sde,
+                n,
+                self.encoder.encoded_dim,
+                num_steps=steps,
+                **kw,
+            )
+        return self.encoder.decode(Z).to(self.train_X)
+
+    def _fill_novel(
+        self,
+        cfg: DEMOConfig,
+        cands: Tensor,
+        sources: Tensor | None,
+        gen: torch.Generator,
+        exclude: Tensor | None,
+        max_rounds: int,
+    ) -> Tensor:
+        """Replace rejected candidates by re-editing their sources with new noise."""
+        q = cands.shape[0]
+        filled = torch.zeros(q, dtype=torch.bool, device=cands.device)
+        out = cands.clone()
+        pending = torch.arange(q, device=cands.device)
+        for _ in range(max_rounds + 1):
+            reference = out[filled] if exclude is None else torch.cat([exclude, out[filled]])
+            ok = novel_rows(cands, reference)
+            out[pending[ok]] = cands[ok]
+            filled[pending[ok]] = True
+            pending = pending[~ok]
+            if pending.numel() == 0:
+                return out
+            src = None if sources is None else sources[pending]
+            cands = self._propose(cfg, pending.numel(), src, gen)
+        raise RuntimeError(
+            f"Could not find {pending.numel()} of {q} new, distinct candidates after "
+            f"{max_rounds} re-edits: the edits keep returning excluded or repeated designs. "
+            "Increase m (more noise), lower q, or allow repeats."
+        )
+
+    def ascent_candidates(self, q: int) -> tuple[Tensor, Tensor]:
+        """The gradient-ascent outputs of the top-q offline designs (Grad baseline).
+
+        Args:
+            q: Number of designs.
+
+        Returns:
+            ``(candidates, predicted)`` like :meth:`generate`.
+        """
+        self._require_fitted()
+        if self.synthetic_X is None:
+            raise ValueError("This model was fitted without gradient ascent (pseudo_target=False).")
+        validate_q(q, self.ranked_rows.numel())
+        cands = self.encoder.decode(self.synthetic_X[self.ranked_rows[:q]]).to(self.train_X)
+        return cands, self.predict(cands).squeeze(-1)
+
+    # ---------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model (config, layout and weights) to ``path``.
+
+        Args:
+            path: File to write (``torch.save`` format).
+        """
+        self._require_fitted()
+        payload = {
+            "format_version": _FORMAT_VERSION,
+            "config": self.config.to_dict(),
+            "categorical_features": self.encoder.categorical_features,
+            "n_train": self.train_X.shape[0],
+            "network_dtype": str(next(self.surrogate.parameters()).dtype).removeprefix("torch."),
+            "has_synthetic": self.synthetic_X is not None,
+            "state_dict": self.state_dict(),
+        }
+        torch.save(payload, path)
+
+    @classmethod
+    def load(cls, path: str | Path, map_location: str | torch.device | None = None) -> DEMO:
+        """Load a model written by :meth:`save`; no retraining happens.
+
+        Args:
+            path: File written by :meth:`save`.
+            map_location: Device to load onto (default: where it was saved).
+
+        Returns:
+            The fitted model.
+        """
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+        if payload.get("format_version") != _FORMAT_VERSION:
+            raise ValueError(f"{path} is not a DEMO checkpoint of format {_FORMAT_VERSION}.")
+        model = cls(DEMOConfig.from_dict(payload["config"]))
+        state = payload["state_dict"]
+        bounds = state["encoder.bounds"]
+        model._build(
+            bounds,
+            {int(k): int(v) for k, v in payload["categorical_features"].items()},
+            payload["n_train"],
+            _DTYPES[payload["network_dtype"]],
+            None,
+            payload["has_synthetic"],
+        )
+        model.ranked_rows = torch.zeros_like(state["ranked_rows"])
+        model.load_state_dict(state)
+        model.eval()
+        model.requires_grad_(False)
+        return model

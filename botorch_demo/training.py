@@ -1,0 +1,100 @@
+"""A lean minibatch training loop shared by the surrogate and the score network.
+
+No ``DataLoader``: the data already lives on the device as one tensor, each epoch
+draws one permutation from a seeded generator, and minibatches are index slices.
+This keeps the Python overhead per step to a few microseconds, which matters on
+a 2-core CPU where a step of a 512-wide MLP takes about a millisecond.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+
+@dataclass
+class TrainStats:
+    """What a training run did.
+
+    Attributes:
+        epoch_losses: Mean minibatch loss of every epoch.
+        seconds: Wall-clock seconds of the loop.
+        samples: Rows processed (epochs x dataset size).
+    """
+
+    epoch_losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    samples: int = 0
+
+
+def make_optimizer(
+    params: Iterable[nn.Parameter], lr: float, weight_decay: float = 0.0
+) -> torch.optim.Optimizer:
+    """Adam (AdamW when ``weight_decay > 0``), fused where the device supports it."""
+    params = list(params)
+    device = params[0].device
+    fused = device.type in ("cpu", "cuda")
+    if weight_decay > 0:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused)
+    return torch.optim.Adam(params, lr=lr, fused=fused)
+
+
+def train_minibatch(
+    loss_fn: Callable[[Tensor], Tensor],
+    params: Iterable[nn.Parameter],
+    n: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    generator: torch.Generator,
+    device: torch.device,
+    weight_decay: float = 0.0,
+    desc: str = "training",
+    progress: bool = True,
+) -> TrainStats:
+    """Minimise ``loss_fn`` over shuffled minibatches of ``n`` rows.
+
+    Args:
+        loss_fn: Maps a 1-d tensor of row indices to a scalar loss.
+        params: Parameters to optimise.
+        n: Number of rows.
+        epochs: Passes over the data.
+        batch_size: Rows per step (the last, partial batch is kept).
+        lr: Learning rate.
+        generator: Seeded generator on ``device`` for the permutations.
+        device: Where the indices live.
+        weight_decay: Decoupled weight decay.
+        desc: Label of the progress bar.
+        progress: Whether to show a progress bar.
+
+    Returns:
+        The run's :class:`TrainStats`.
+    """
+    optimizer = make_optimizer(params, lr=lr, weight_decay=weight_decay)
+    stats = TrainStats()
+    batch_size = min(batch_size, n)
+    start = time.perf_counter()
+    bar = tqdm(range(epochs), desc=desc, disable=None if progress else True, leave=False)
+    for _ in bar:
+        perm = torch.randperm(n, generator=generator, device=device)
+        total = torch.zeros((), device=device)
+        steps = 0
+        for lo in range(0, n, batch_size):
+            loss = loss_fn(perm[lo : lo + batch_size])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach()
+            steps += 1
+        epoch_loss = (total / steps).item()
+        stats.epoch_losses.append(epoch_loss)
+        bar.set_postfix(loss=f"{epoch_loss:.4g}", refresh=False)
+    stats.seconds = time.perf_counter() - start
+    stats.samples = epochs * n
+    return stats

@@ -1,0 +1,179 @@
+"""Input checks at the public boundary, with messages that name the problem."""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from botorch.exceptions import InputDataError
+from botorch.exceptions.warnings import InputDataWarning
+from torch import Tensor
+
+
+def validate_training_data(
+    train_X: Tensor,
+    train_Y: Tensor,
+    bounds: Tensor,
+    categorical_features: dict[int, int] | None,
+) -> dict[int, int]:
+    """Check the offline dataset, the bounds and the categorical layout.
+
+    Args:
+        train_X: ``n x d`` designs in the raw space.
+        train_Y: ``n x 1`` scores to maximise.
+        bounds: ``2 x d`` lower and upper bounds.
+        categorical_features: ``{column: n_categories}`` or ``None``.
+
+    Returns:
+        The categorical layout as a sorted dict of plain ints.
+
+    Raises:
+        InputDataError: On wrong types, shapes, non-finite values, too few
+            points, values outside the bounds or invalid categories.
+        ValueError: On invalid ``bounds`` or ``categorical_features``.
+    """
+    for name, t in (("train_X", train_X), ("train_Y", train_Y), ("bounds", bounds)):
+        if not isinstance(t, Tensor):
+            raise InputDataError(f"{name} must be a torch.Tensor, got {type(t).__name__}.")
+        if not t.is_floating_point():
+            raise InputDataError(f"{name} must be a floating-point tensor, got dtype {t.dtype}.")
+    if train_X.dim() != 2:
+        raise InputDataError(f"train_X must be an n x d tensor, got shape {tuple(train_X.shape)}.")
+    n, d = train_X.shape
+    if train_Y.dim() != 2 or train_Y.shape[-1] != 1:
+        raise InputDataError(
+            "train_Y must be an n x 1 tensor (a single objective), got shape "
+            f"{tuple(train_Y.shape)}."
+        )
+    if train_Y.shape[0] != n:
+        raise InputDataError(
+            f"train_X has {n} rows but train_Y has {train_Y.shape[0]}; they must match."
+        )
+    if bounds.shape != (2, d):
+        raise ValueError(
+            f"bounds must have shape 2 x d = (2, {d}) to match train_X, got {tuple(bounds.shape)}."
+        )
+    if train_Y.device != train_X.device or bounds.device != train_X.device:
+        raise InputDataError(
+            "train_X, train_Y and bounds must be on the same device, got "
+            f"{train_X.device}, {train_Y.device} and {bounds.device}."
+        )
+    if n < 2:
+        raise InputDataError(f"DEMO needs at least 2 training points, got {n}.")
+    if not torch.isfinite(bounds).all():
+        raise ValueError("bounds contain NaN or infinite values.")
+    bad = (bounds[0] >= bounds[1]).nonzero().flatten().tolist()
+    if bad:
+        raise ValueError(
+            f"bounds must have lower < upper in every column; violated in columns {bad}."
+        )
+    for name, t in (("train_X", train_X), ("train_Y", train_Y)):
+        if not torch.isfinite(t).all():
+            rows = (~torch.isfinite(t)).any(dim=-1).nonzero().flatten()
+            raise InputDataError(
+                f"{name} contains NaN or infinite values ({rows.numel()} rows, first at row "
+                f"{rows[0].item()})."
+            )
+    cats = validate_categorical_features(categorical_features, d)
+    cat_cols = list(cats)
+    cont_cols = [j for j in range(d) if j not in cats]
+    if cont_cols:
+        xc = train_X[:, cont_cols]
+        outside = ((xc < bounds[0, cont_cols]) | (xc > bounds[1, cont_cols])).any(dim=0)
+        if outside.any():
+            cols = [cont_cols[j] for j in outside.nonzero().flatten().tolist()]
+            raise InputDataError(f"train_X has values outside bounds in columns {cols}.")
+    for j in cat_cols:
+        n_cat = cats[j]
+        if bounds[0, j] != 0 or bounds[1, j] != n_cat - 1:
+            raise ValueError(
+                f"bounds of categorical column {j} must be [0, {n_cat - 1}] for {n_cat} "
+                f"categories, got [{bounds[0, j].item()}, {bounds[1, j].item()}]."
+            )
+    if cat_cols:
+        check_categorical_values(train_X, cats, "train_X")
+    if n > 1 and bool((train_Y == train_Y[0]).all()):
+        warnings.warn(
+            "train_Y is constant: the surrogate carries no signal, so gradient ascent "
+            "barely moves and DEMO reduces to lightly editing the given designs.",
+            InputDataWarning,
+            stacklevel=3,
+        )
+    return cats
+
+
+def validate_categorical_features(
+    categorical_features: dict[int, int] | None, d: int
+) -> dict[int, int]:
+    """Check ``{column: n_categories}`` against the dimension ``d``.
+
+    Args:
+        categorical_features: The layout, or ``None`` for none.
+        d: Number of columns.
+
+    Returns:
+        A sorted dict of plain ints.
+
+    Raises:
+        ValueError: On a bad column index or a category count below 2.
+    """
+    if categorical_features is None:
+        return {}
+    if not isinstance(categorical_features, dict):
+        raise ValueError(
+            "categorical_features must be a dict {column: n_categories}, got "
+            f"{type(categorical_features).__name__}."
+        )
+    out: dict[int, int] = {}
+    for col, n_cat in categorical_features.items():
+        if not isinstance(col, int) or not 0 <= col < d:
+            raise ValueError(f"categorical_features has column {col!r}, outside 0..{d - 1}.")
+        if not isinstance(n_cat, int) or n_cat < 2:
+            raise ValueError(
+                f"categorical_features[{col}] must be an int >= 2 categories, got {n_cat!r}."
+            )
+        out[int(col)] = int(n_cat)
+    return dict(sorted(out.items()))
+
+
+def check_categorical_values(X: Tensor, cats: dict[int, int], name: str) -> None:
+    """Raise if categorical columns of ``X`` are not integers in ``0..n-1``.
+
+    Args:
+        X: ``n x d`` designs.
+        cats: ``{column: n_categories}``.
+        name: Name of ``X`` for the message.
+
+    Raises:
+        InputDataError: Naming the first offending column.
+    """
+    for j, n_cat in cats.items():
+        col = X[:, j]
+        bad = (col != col.round()) | (col < 0) | (col > n_cat - 1)
+        if bad.any():
+            row = int(bad.nonzero()[0].item())
+            raise InputDataError(
+                f"{name}[:, {j}] must hold integer categories 0..{n_cat - 1}; "
+                f"found {col[row].item()} at row {row}."
+            )
+
+
+def validate_q(q: int, n_sources: int | None) -> None:
+    """Check the batch size ``q``.
+
+    Args:
+        q: Requested number of candidates.
+        n_sources: Distinct designs available for editing, or ``None`` when
+            generating from the prior (no upper limit).
+
+    Raises:
+        ValueError: If ``q < 1`` or, when editing, ``q`` exceeds the number of
+            distinct designs.
+    """
+    if isinstance(q, bool) or not isinstance(q, int) or q < 1:
+        raise ValueError(f"q must be a positive int, got {q!r}.")
+    if n_sources is not None and q > n_sources:
+        raise ValueError(
+            f"q={q} exceeds the {n_sources} distinct training designs that editing can start "
+            "from (Algorithm 1 edits the top-q designs). Lower q or set editing=False."
+        )

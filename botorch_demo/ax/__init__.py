@@ -6,6 +6,7 @@ Ax's JSON and SQL storage.
 """
 
 from botorch_demo.ax.config import resolve_demo_config
+from botorch_demo.ax.criteria import DEMOBatchLimit
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.offline_data import attach_offline_data
 from botorch_demo.ax.registry import DEMOGenerators, register
@@ -16,6 +17,7 @@ from botorch_demo.ax.subset import SubsetBoTorchGenerator, training_subset
 register()
 
 __all__ = [
+    "DEMOBatchLimit",
     "DEMOGenerator",
     "DEMOGenerators",
     "SubsetBoTorchGenerator",

@@ -65,9 +65,7 @@ class DesignEncoding:
         }
         for j, values in categorical.items():
             bounds[0, j], bounds[1, j] = 0.0, float(len(values) - 1)
-        return cls(
-            bounds=bounds, categorical_values=categorical, ordinal_values=ordinal
-        )
+        return cls(bounds=bounds, categorical_values=categorical, ordinal_values=ordinal)
 
     @property
     def categorical_features(self) -> dict[int, int]:
@@ -94,9 +92,7 @@ class DesignEncoding:
             values = self.categorical_values[column]
             matches = torch.nonzero(values == value).flatten()
             if matches.numel() == 0:
-                raise UnsupportedError(
-                    f"Fixed value {value} is not a choice of column {column}."
-                )
+                raise UnsupportedError(f"Fixed value {value} is not a choice of column {column}.")
             return float(matches[0])
         return float(value)
 

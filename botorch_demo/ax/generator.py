@@ -52,7 +52,6 @@ from botorch_demo.ax.utils import (
 
 logger = get_logger(__name__)
 
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _TOP_UP_ATTEMPTS = 4
 _PREDICT_CHUNK = 8192
 
@@ -61,7 +60,7 @@ _PREDICT_CHUNK = 8192
 class _TrainingData:
     X: Tensor  # n x d, Ax's transformed space (as Ax passed it)
     Z: Tensor  # n x d, DEMO's space
-    Y: Tensor  # n x 1, DEMO's dtype, as observed (not sign-flipped)
+    Y: Tensor  # n x 1, as observed (not sign-flipped)
     encoding: DesignEncoding
 
 
@@ -87,10 +86,9 @@ class DEMOGenerator(TorchGenerator):
         batch_size: Designs proposed by one DEMO generation (the pool that
             successive one-arm trials draw from). A request for more arms than
             this generates more.
-        seed: Seed of DEMO's candidate generation.
+        seed: Seed of DEMO's training and candidate generation.
         checkpoint_dir: Optional directory for trained models, keyed by a hash of
             the training data, objective direction and configuration.
-        dtype: ``"float32"`` (default, faster) or ``"float64"`` for DEMO.
         device: Optional torch device for DEMO (e.g. ``"cuda"``); defaults to
             the device of the data Ax passes.
     """
@@ -102,22 +100,14 @@ class DEMOGenerator(TorchGenerator):
         batch_size: int = 256,
         seed: int = 0,
         checkpoint_dir: str | None = None,
-        dtype: str = "float32",
         device: str | None = None,
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise UserInputError(
-                f"batch_size must be a positive int; got {batch_size}."
-            )
-        if dtype not in _DTYPES:
-            raise UserInputError(
-                f"dtype must be one of {sorted(_DTYPES)}; got {dtype}."
-            )
+            raise UserInputError(f"batch_size must be a positive int; got {batch_size}.")
         self.demo_config = resolve_demo_config(config, config_overrides)
         self.batch_size = batch_size
         self.seed = int(seed)
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
-        self.demo_dtype = _DTYPES[dtype]
         self.demo_device = None if device is None else torch.device(device)
         # Counters for users and tests: how often a model was trained or loaded.
         self.num_trainings = 0
@@ -157,12 +147,12 @@ class DEMOGenerator(TorchGenerator):
             )
         device = self.demo_device or dataset.X.device
         encoding = DesignEncoding.from_digest(
-            search_space_digest, dtype=self.demo_dtype, device=device
+            search_space_digest, dtype=dataset.X.dtype, device=device
         )
         self._data = _TrainingData(
             X=dataset.X,
             Z=encoding.to_demo(dataset.X),
-            Y=dataset.Y.to(dtype=self.demo_dtype, device=device),
+            Y=dataset.Y.to(device=device),
             encoding=encoding,
         )
 
@@ -176,7 +166,7 @@ class DEMOGenerator(TorchGenerator):
         if self.checkpoint_dir is not None:
             path = self.checkpoint_dir / f"demo-{key[:32]}.pt"
         if path is not None and path.exists():
-            model = DEMO.load(str(path))
+            model = DEMO.load(str(path), map_location=data.Z.device)
             self.num_checkpoint_loads += 1
             logger.info(f"Loaded the DEMO model from checkpoint {path}.")
         else:
@@ -185,6 +175,7 @@ class DEMOGenerator(TorchGenerator):
                 sign * data.Y,
                 data.encoding.bounds,
                 categorical_features=data.encoding.categorical_features or None,
+                seed=self.seed,
             )
             self.num_trainings += 1
             if path is not None:
@@ -202,7 +193,8 @@ class DEMOGenerator(TorchGenerator):
                 {
                     "categorical": sorted(data.encoding.categorical_features.items()),
                     "config": dataclasses.asdict(self.demo_config),
-                    "dtype": str(self.demo_dtype),
+                    "dtype": str(data.Z.dtype),
+                    "seed": self.seed,
                     "version": botorch_demo.__version__,
                 },
                 sort_keys=True,
@@ -216,9 +208,7 @@ class DEMOGenerator(TorchGenerator):
         return self._data
 
     # --------------------------------------------------------------- prediction
-    def predict(
-        self, X: Tensor, use_posterior_predictive: bool = False
-    ) -> tuple[Tensor, Tensor]:
+    def predict(self, X: Tensor, use_posterior_predictive: bool = False) -> tuple[Tensor, Tensor]:
         """Surrogate mean at ``X`` and a zero covariance (DEMO's MLP is
         deterministic).
 
@@ -299,9 +289,7 @@ class DEMOGenerator(TorchGenerator):
             free = ~rows_in(pool.Z, pending_Z)
             if int(free.sum()) >= n or attempt == _TOP_UP_ATTEMPTS:
                 break
-            exclude = torch.cat(
-                [t for t in (data.Z, pending_Z, pool.Z) if t is not None]
-            )
+            exclude = torch.cat([t for t in (data.Z, pending_Z, pool.Z) if t is not None])
             missing = n - int(free.sum())
             Z, pred = self._candidates(
                 model, 2 * missing + 8, self.seed + 1 + attempt, exclude, fixed, linear

@@ -1,11 +1,15 @@
 """Bulk import of an offline dataset into an Ax experiment.
 
 Ax's tutorial loop (``attach_trial`` then ``complete_trial`` per row) is
-quadratic in the number of trials, and even a bare ``experiment.new_trial()``
-scans all existing trials, so one trial per design costs ~15 s for 32,898 designs
-on two cores. By default the offline designs are therefore imported as ONE
-completed ``BatchTrial`` whose arms are the designs (~4 s); pass
-``as_batch_trial=False`` for one completed ``Trial`` per design.
+quadratic in the number of trials. The bulk path creates the trials directly and
+attaches all results as one ``Data``. Two layouts:
+
+- one completed ``Trial`` per design (the default for an Ax ``Client``, whose
+  API, e.g. ``get_best_parameterization``, only handles ``Trial``s). Even a bare
+  ``experiment.new_trial()`` scans all existing trials, so this is ~16 s for
+  32,898 designs on two cores;
+- ONE completed ``BatchTrial`` whose arms are the designs (the default for an
+  ``Experiment``): ~4 s for the same data.
 
 Either way, every observation is attached with a single ``Data`` object, and the
 whole input is validated before the experiment is touched, so a bad input never
@@ -37,7 +41,7 @@ def attach_offline_data(
     *,
     metric_name: str | None = None,
     sem: float | None = None,
-    as_batch_trial: bool = True,
+    as_batch_trial: bool | None = None,
 ) -> list[int]:
     """Imports offline designs and their scores as completed trials.
 
@@ -54,9 +58,10 @@ def attach_offline_data(
             to the objective's metric when there is exactly one.
         sem: Standard error of every observation; None (default) records it as
             unknown (NaN), letting models infer the noise.
-        as_batch_trial: Import as one ``BatchTrial`` (default; designs that occur
-            several times become one arm with their mean score) or as one
-            ``Trial`` per row (slower for large datasets).
+        as_batch_trial: Import as one ``BatchTrial`` (designs that occur several
+            times become one arm with their mean score) or as one ``Trial`` per
+            row. Default: ``Trial``s for a ``Client``, a ``BatchTrial`` for an
+            ``Experiment``.
 
     Returns:
         The indices of the trials created.
@@ -67,6 +72,8 @@ def attach_offline_data(
             missing, NaN or infinite. The experiment is unchanged then.
     """
     experiment = _experiment_of(target)
+    if as_batch_trial is None:
+        as_batch_trial = not isinstance(target, Client)
     frame = _as_frame(experiment, data, scores, metric_name)
     params, metrics = _validated_columns(experiment, frame)
     if sem is not None and not (np.isfinite(sem) and sem >= 0):
@@ -79,8 +86,7 @@ def attach_offline_data(
     columns = [[p.cast(v) for v in frame[p.name].tolist()] for p in parameters]
     names = [p.name for p in parameters]
     arms = [
-        Arm(parameters=dict(zip(names, row, strict=True)))
-        for row in zip(*columns, strict=True)
+        Arm(parameters=dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)
     ]
 
     if as_batch_trial:
@@ -118,9 +124,7 @@ def attach_offline_data(
     for trial in trials:
         trial.mark_completed()
     if isinstance(target, Client):
-        target._save_or_update_trials_in_db_if_possible(
-            experiment=experiment, trials=trials
-        )
+        target._save_or_update_trials_in_db_if_possible(experiment=experiment, trials=trials)
     return [t.index for t in trials]
 
 
@@ -131,13 +135,9 @@ def _experiment_of(target: Client | Experiment) -> Experiment:
         # The Client exposes no public accessor for its experiment.
         experiment = target._maybe_experiment
         if experiment is None:
-            raise UserInputError(
-                "The Client has no experiment: call `configure_experiment` first."
-            )
+            raise UserInputError("The Client has no experiment: call `configure_experiment` first.")
         return experiment
-    raise UserInputError(
-        f"Expected an Ax Client or Experiment; got {type(target).__name__}."
-    )
+    raise UserInputError(f"Expected an Ax Client or Experiment; got {type(target).__name__}.")
 
 
 def _as_frame(
@@ -187,9 +187,7 @@ def _objective_metric(experiment: Experiment) -> str:
     return names[0]
 
 
-def _validated_columns(
-    experiment: Experiment, frame: pd.DataFrame
-) -> tuple[list[str], list[str]]:
+def _validated_columns(experiment: Experiment, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Checks columns and values; fills omitted fixed parameters in place.
 
     Returns:
@@ -200,9 +198,7 @@ def _validated_columns(
     columns = [str(c) for c in frame.columns]
     if len(set(columns)) != len(columns):
         raise UserInputError(f"Duplicate column names in {columns}.")
-    unknown = [
-        c for c in columns if c not in parameters and c not in experiment.metrics
-    ]
+    unknown = [c for c in columns if c not in parameters and c not in experiment.metrics]
     if unknown:
         raise UserInputError(
             f"Unknown column(s) {unknown}: columns must be parameters "
@@ -226,14 +222,10 @@ def _validated_columns(
             frame[name] = p.value
 
     problems = [
-        msg
-        for p in parameters.values()
-        if (msg := _invalid_values(p, frame[p.name])) is not None
+        msg for p in parameters.values() if (msg := _invalid_values(p, frame[p.name])) is not None
     ]
     if problems:
-        raise UserInputError(
-            "Offline designs outside the search space: " + "; ".join(problems)
-        )
+        raise UserInputError("Offline designs outside the search space: " + "; ".join(problems))
     params = list(parameters)
     in_design = np.asarray(search_space.check_membership_df(frame[params]))
     if not in_design.all():

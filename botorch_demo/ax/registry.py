@@ -2,9 +2,11 @@
 
 Ax builds a node's adapter and generator from a ``GeneratorRegistryBase`` enum
 member whose value keys ``ax.adapter.registry.GENERATOR_KEY_TO_GENERATOR_SETUP``;
-JSON and SQL storage decode that enum by class name through
-``ax.storage.json_store.registry.CORE_DECODER_REGISTRY``. :func:`register` adds
-entries to both public registries; importing ``botorch_demo.ax`` calls it.
+JSON and SQL storage decode that enum (and the DEMO node's pausing criterion,
+:class:`~botorch_demo.ax.criteria.DEMOBatchLimit`) by class name through
+``ax.storage.json_store.registry.CORE_DECODER_REGISTRY`` and encode the criterion
+through ``CORE_ENCODER_REGISTRY``. :func:`register` adds these entries to Ax's
+public registries; importing ``botorch_demo.ax`` calls it.
 
 Transforms:
 
@@ -32,8 +34,10 @@ from ax.adapter.registry import (
 )
 from ax.adapter.torch import TorchAdapter
 from ax.exceptions.core import UserInputError
-from ax.storage.json_store.registry import CORE_DECODER_REGISTRY
+from ax.storage.json_store.encoders import pausing_criterion_to_dict
+from ax.storage.json_store.registry import CORE_DECODER_REGISTRY, CORE_ENCODER_REGISTRY
 
+from botorch_demo.ax.criteria import DEMOBatchLimit
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
 
@@ -66,7 +70,11 @@ GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
     ),
 }
 
-DECODER_ENTRIES: dict[str, type] = {DEMOGenerators.__name__: DEMOGenerators}
+DECODER_ENTRIES: dict[str, type] = {
+    DEMOGenerators.__name__: DEMOGenerators,
+    DEMOBatchLimit.__name__: DEMOBatchLimit,
+}
+ENCODER_ENTRIES: dict[type, object] = {DEMOBatchLimit: pausing_criterion_to_dict}
 
 
 def register() -> None:
@@ -78,16 +86,13 @@ def register() -> None:
     """
     _add(GENERATOR_KEY_TO_GENERATOR_SETUP, GENERATOR_SETUPS, "generator registry")
     _add(CORE_DECODER_REGISTRY, DECODER_ENTRIES, "JSON decoder registry")
+    _add(CORE_ENCODER_REGISTRY, ENCODER_ENTRIES, "JSON encoder registry")
 
 
 def _add(registry: dict, entries: dict, what: str) -> None:
     for key, value in entries.items():
         existing = registry.get(key)
-        if (
-            existing is not None
-            and existing is not value
-            and _name(existing) != _name(value)
-        ):
+        if existing is not None and existing is not value and _name(existing) != _name(value):
             raise UserInputError(
                 f"Cannot register {key!r} in Ax's {what}: it is taken by {existing}."
             )

@@ -8,6 +8,7 @@ from pathlib import Path
 from ax.api.configs import StorageConfig
 from ax.core.metric import Metric
 from ax.core.runner import Runner
+from ax.storage.json_store.registry import CORE_DECODER_REGISTRY, CORE_ENCODER_REGISTRY
 from ax.storage.registry_bundle import RegistryBundle
 from ax.storage.sqa_store.db import (
     create_all_tables,
@@ -15,7 +16,7 @@ from ax.storage.sqa_store.db import (
     init_engine_and_session_factory,
 )
 
-from botorch_demo.ax.registry import DECODER_ENTRIES, register
+from botorch_demo.ax.registry import DECODER_ENTRIES, ENCODER_ENTRIES, register
 
 
 def registry_bundle(
@@ -34,11 +35,10 @@ def registry_bundle(
         or Ax's ``sqa_store`` functions.
     """
     register()
-    from ax.storage.json_store.registry import CORE_DECODER_REGISTRY
-
     return RegistryBundle(
         metric_clss=dict(metric_classes or {}),
         runner_clss=dict(runner_classes or {}),
+        json_encoder_registry={**CORE_ENCODER_REGISTRY, **ENCODER_ENTRIES},
         json_decoder_registry={**CORE_DECODER_REGISTRY, **DECODER_ENTRIES},
     )
 

@@ -10,25 +10,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ax.core.trial_status import TrialStatus
 from ax.exceptions.core import UserInputError
 from ax.generation_strategy.generation_node import GenerationNode
 from ax.generation_strategy.generation_strategy import GenerationStrategy
 from ax.generation_strategy.generator_spec import GeneratorSpec
-from ax.generation_strategy.transition_criterion import (
-    MaxTrialsAwaitingData,
-    MinTrials,
-)
+from ax.generation_strategy.transition_criterion import MinTrials
 from botorch.acquisition.logei import (
     qLogExpectedImprovement,
     qLogNoisyExpectedImprovement,
 )
 
 from botorch_demo.ax.config import ConfigSpec, config_to_kwargs
+from botorch_demo.ax.criteria import RESOLVED, DEMOBatchLimit
 from botorch_demo.ax.registry import DEMOGenerators
-
-#: Statuses of a DEMO trial whose result is in.
-RESOLVED = [TrialStatus.COMPLETED, TrialStatus.EARLY_STOPPED]
 
 
 def demo_generation_strategy(
@@ -81,8 +75,7 @@ def demo_generation_strategy(
     min_completed = batch_size if min_completed is None else min_completed
     if not 1 <= min_completed <= batch_size:
         raise UserInputError(
-            f"min_completed must be in [1, batch_size={batch_size}]; "
-            f"got {min_completed}."
+            f"min_completed must be in [1, batch_size={batch_size}]; got {min_completed}."
         )
     demo_kwargs: dict[str, Any] = {
         "config": config_to_kwargs(config),
@@ -96,9 +89,7 @@ def demo_generation_strategy(
     demo_node = GenerationNode(
         name=demo_node_name,
         generator_specs=[
-            GeneratorSpec(
-                generator_enum=DEMOGenerators.DEMO, generator_kwargs=demo_kwargs
-            )
+            GeneratorSpec(generator_enum=DEMOGenerators.DEMO, generator_kwargs=demo_kwargs)
         ],
         transition_criteria=[
             MinTrials(
@@ -107,7 +98,7 @@ def demo_generation_strategy(
                 only_in_statuses=RESOLVED,
             )
         ],
-        pausing_criteria=[MaxTrialsAwaitingData(threshold=batch_size)],
+        pausing_criteria=[DEMOBatchLimit(threshold=batch_size, release_after=min_completed)],
     )
     online_node = _gp_node(
         online_node_name,
@@ -142,9 +133,7 @@ def qei_generation_strategy(
     Returns:
         A one-node ``GenerationStrategy``.
     """
-    node = _gp_node(
-        node_name, qLogExpectedImprovement, max_points, batch_size, generator_kwargs
-    )
+    node = _gp_node(node_name, qLogExpectedImprovement, max_points, batch_size, generator_kwargs)
     return GenerationStrategy(name=node_name, nodes=[node])
 
 
@@ -164,8 +153,6 @@ def _gp_node(
     return GenerationNode(
         name=name,
         generator_specs=[
-            GeneratorSpec(
-                generator_enum=DEMOGenerators.SUBSET_BOTORCH, generator_kwargs=kwargs
-            )
+            GeneratorSpec(generator_enum=DEMOGenerators.SUBSET_BOTORCH, generator_kwargs=kwargs)
         ],
     )

@@ -167,9 +167,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
     ) -> None:
         """Records the data; the GP is fit on the subset at first use."""
         for dataset in datasets:
-            if type(dataset) is not SupervisedDataset and (
-                dataset.X.shape[0] > self.max_points
-            ):
+            if type(dataset) is not SupervisedDataset and (dataset.X.shape[0] > self.max_points):
                 raise UnsupportedError(
                     f"Cannot subset a {type(dataset).__name__}; it has "
                     f"{dataset.X.shape[0]} > max_points={self.max_points} rows."
@@ -248,9 +246,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         """
         signs = self._signs(torch_opt_config)
         self._ensure_fit(signs)
-        if self.surrogate.model.num_outputs == 1 and (
-            torch_opt_config.outcome_constraints is None
-        ):
+        if self.surrogate.model.num_outputs == 1 and (torch_opt_config.outcome_constraints is None):
             points = self._gen_from_batch(n, search_space_digest, torch_opt_config)
             if points is not None:
                 return TorchGenResults(
@@ -274,9 +270,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         linear = torch_opt_config.linear_constraints
         key = (
             tuple(sorted((fixed or {}).items())),
-            None
-            if linear is None
-            else tuple(torch.cat([t.reshape(-1) for t in linear]).tolist()),
+            None if linear is None else tuple(torch.cat([t.reshape(-1) for t in linear]).tolist()),
         )
         if self._pool is not None and self._pool[0] == key:
             free = self._pool[1][~rows_in(self._pool[1], pending_X)]
@@ -287,18 +281,14 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         )
         if designs is None:
             return None
-        designs = designs[
-            ~rows_in(designs, self._observed) & ~rows_in(designs, pending_X)
-        ]
+        designs = designs[~rows_in(designs, self._observed) & ~rows_in(designs, pending_X)]
         if designs.shape[0] == 0:
             raise SearchSpaceExhausted("Every design of the search space is observed.")
         sign = self._fitted_signs[0]
         Y = self.surrogate.training_data[0].Y
         if self.botorch_acqf_class_name_is_noisy:
             with torch.no_grad():
-                Y = self.surrogate.model.posterior(
-                    self.surrogate.training_data[0].X
-                ).mean
+                Y = self.surrogate.model.posterior(self.surrogate.training_data[0].X).mean
         order = kriging_believer_batch(
             self.surrogate.model,
             designs,
@@ -338,20 +328,14 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
             points = result.points
             new = first_occurrences(points) & ~rows_in(points, self._observed)
             new &= ~rows_in(points, accepted)
-            accepted = (
-                points[new] if accepted is None else torch.cat([accepted, points[new]])
-            )
+            accepted = points[new] if accepted is None else torch.cat([accepted, points[new]])
             # Whatever was proposed becomes pending for the next attempt.
             pending = [
-                points
-                if not pending
-                else torch.cat([pending[i], points.to(pending[i])])
+                points if not pending else torch.cat([pending[i], points.to(pending[i])])
                 for i in range(m)
             ]
         if accepted is None or accepted.shape[0] == 0:
-            raise SearchSpaceExhausted(
-                "The GP proposed only designs that were already observed."
-            )
+            raise SearchSpaceExhausted("The GP proposed only designs that were already observed.")
         points = accepted[:n]
         return TorchGenResults(
             points=points,
@@ -359,9 +343,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
             gen_metadata=dict(first.gen_metadata) if first is not None else {},
         )
 
-    def predict(
-        self, X: Tensor, use_posterior_predictive: bool = False
-    ) -> tuple[Tensor, Tensor]:
+    def predict(self, X: Tensor, use_posterior_predictive: bool = False) -> tuple[Tensor, Tensor]:
         self._ensure_fit()
         return super().predict(X, use_posterior_predictive=use_posterior_predictive)
 
@@ -395,10 +377,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         """Cross-validates on the same kind of subset of the fold's data."""
         self._ensure_fit()
         signs = self._fitted_signs or (1.0,) * len(datasets)
-        subsets = [
-            _take(d, self._subset_rows(d, s))
-            for d, s in zip(datasets, signs, strict=True)
-        ]
+        subsets = [_take(d, self._subset_rows(d, s)) for d, s in zip(datasets, signs, strict=True)]
         return super().cross_validate(
             subsets, X_test, search_space_digest, use_posterior_predictive
         )
@@ -417,7 +396,5 @@ def _take(dataset: SupervisedDataset, rows: Tensor) -> SupervisedDataset:
         Yvar=None if dataset.Yvar is None else dataset.Yvar[rows],
         feature_names=dataset.feature_names,
         outcome_names=dataset.outcome_names,
-        group_indices=(
-            None if dataset.group_indices is None else dataset.group_indices[rows]
-        ),
+        group_indices=(None if dataset.group_indices is None else dataset.group_indices[rows]),
     )

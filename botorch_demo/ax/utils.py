@@ -38,9 +38,7 @@ def first_occurrences(X: Tensor) -> Tensor:
         return torch.zeros(0, dtype=torch.bool, device=X.device)
     _, inverse = torch.unique(X, dim=0, return_inverse=True)
     order = torch.arange(X.shape[0], device=X.device)
-    first = torch.full_like(inverse, X.shape[0]).scatter_reduce(
-        0, inverse, order, reduce="amin"
-    )
+    first = torch.full_like(inverse, X.shape[0]).scatter_reduce(0, inverse, order, reduce="amin")
     return first[inverse] == order
 
 
@@ -62,8 +60,7 @@ def single_objective(torch_opt_config: TorchOptConfig) -> tuple[int, float]:
         weights = weights.unsqueeze(0)
     if weights.shape[0] != 1:
         raise UnsupportedError(
-            "This generator supports a single objective; got "
-            f"{weights.shape[0]} objectives."
+            f"This generator supports a single objective; got {weights.shape[0]} objectives."
         )
     nonzero = torch.nonzero(weights[0]).flatten()
     if nonzero.numel() != 1:

@@ -20,11 +20,12 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from ax.core.search_space import SearchSpaceDigest
 from ax.core.types import TCandidateMetadata
@@ -115,6 +116,7 @@ class DEMOGenerator(TorchGenerator):
         self._data: _TrainingData | None = None
         self._model: DEMO | None = None
         self._model_key: str | None = None
+        self._model_targets: Tensor | None = None
         self._sign: float | None = None
         self._pool: _Pool | None = None
         self._best_index: int | None = None
@@ -149,10 +151,16 @@ class DEMOGenerator(TorchGenerator):
         encoding = DesignEncoding.from_digest(
             search_space_digest, dtype=dataset.X.dtype, device=device
         )
+        Z = encoding.to_demo(dataset.X)
+        Y = dataset.Y.to(device=device)
+        # Canonical row order: Ax's row order depends on how the experiment was
+        # built or loaded, the trained model and its checkpoint key must not.
+        rows = torch.cat([Z, Y.to(Z)], dim=-1).cpu().numpy()
+        order = torch.from_numpy(np.lexsort(rows.T[::-1]).copy()).to(device)
         self._data = _TrainingData(
-            X=dataset.X,
-            Z=encoding.to_demo(dataset.X),
-            Y=dataset.Y.to(device=device),
+            X=dataset.X[order.to(dataset.X.device)],
+            Z=Z[order],
+            Y=Y[order],
             encoding=encoding,
         )
 
@@ -160,33 +168,42 @@ class DEMOGenerator(TorchGenerator):
         """Returns the model for the current data and direction, training once."""
         data = self._require_data()
         key = self._fingerprint(data, sign)
-        if key == self._model_key and self._model is not None:
+        targets = sign * data.Y
+        if key == self._model_key and _same(targets, self._model_targets):
             return self._model
         path = None
         if self.checkpoint_dir is not None:
             path = self.checkpoint_dir / f"demo-{key[:32]}.pt"
-        if path is not None and path.exists():
+        if path is not None and _same(targets, _load_targets(path)) and path.exists():
             model = DEMO.load(str(path), map_location=data.Z.device)
             self.num_checkpoint_loads += 1
             logger.info(f"Loaded the DEMO model from checkpoint {path}.")
         else:
             model = DEMO(self.demo_config).fit(
                 data.Z,
-                sign * data.Y,
+                targets,
                 data.encoding.bounds,
                 categorical_features=data.encoding.categorical_features or None,
                 seed=self.seed,
             )
             self.num_trainings += 1
             if path is not None:
-                _save_atomically(model, path)
-        self._model, self._model_key, self._sign = model, key, sign
+                _save_atomically(targets.cpu(), _targets_path(path), torch.save)
+                _save_atomically(model, path, lambda m, p: m.save(p))
+        self._model, self._model_key, self._model_targets = model, key, targets
+        self._sign = sign
         self._pool, self._best_index = None, None
         return model
 
     def _fingerprint(self, data: _TrainingData, sign: float) -> str:
-        digest = hashlib.sha256(b"botorch-demo-ax-checkpoint-v1")
-        for tensor in (data.Z, sign * data.Y, data.encoding.bounds):
+        """Key of everything a trained model depends on except the exact scores.
+
+        Scores are compared with a tolerance instead (see ``_same``): Ax's SQL
+        storage keeps about ten significant digits, so scores reloaded from a
+        database differ from the originals in the last bits.
+        """
+        digest = hashlib.sha256(b"botorch-demo-ax-checkpoint-v2")
+        for tensor in (data.Z, data.encoding.bounds):
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         digest.update(
             json.dumps(
@@ -195,6 +212,7 @@ class DEMOGenerator(TorchGenerator):
                     "config": dataclasses.asdict(self.demo_config),
                     "dtype": str(data.Z.dtype),
                     "seed": self.seed,
+                    "sign": sign,
                     "version": botorch_demo.__version__,
                 },
                 sort_keys=True,
@@ -358,8 +376,28 @@ def _constraint_key(linear: tuple[Tensor, Tensor] | None) -> tuple[float, ...]:
     return tuple(torch.cat([t.reshape(-1) for t in linear]).tolist())
 
 
-def _save_atomically(model: DEMO, path: Path) -> None:
+def _targets_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".targets.pt")
+
+
+def _load_targets(path: Path) -> Tensor | None:
+    targets_path = _targets_path(path)
+    if not targets_path.exists():
+        return None
+    return torch.load(targets_path, weights_only=True)
+
+
+def _same(targets: Tensor, other: Tensor | None) -> bool:
+    """Whether two score vectors are equal up to storage round-off."""
+    if other is None or other.shape != targets.shape:
+        return False
+    other = other.to(targets)
+    scale = float(targets.abs().max()) if targets.numel() else 0.0
+    return bool(torch.allclose(targets, other, rtol=1e-7, atol=1e-9 * max(scale, 1e-30)))
+
+
+def _save_atomically(obj: Any, path: Path, save: Callable[[Any, str], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    model.save(str(tmp))
+    save(obj, str(tmp))
     os.replace(tmp, path)

@@ -9,7 +9,9 @@ from ax.api.configs import StorageConfig
 from ax.core.metric import Metric
 from ax.core.runner import Runner
 from ax.storage.json_store.registry import CORE_DECODER_REGISTRY, CORE_ENCODER_REGISTRY
+from ax.storage.metric_registry import CORE_METRIC_REGISTRY
 from ax.storage.registry_bundle import RegistryBundle
+from ax.storage.runner_registry import CORE_RUNNER_REGISTRY
 from ax.storage.sqa_store.db import (
     create_all_tables,
     get_engine,
@@ -36,8 +38,9 @@ def registry_bundle(
     """
     register()
     return RegistryBundle(
-        metric_clss=dict(metric_classes or {}),
-        runner_clss=dict(runner_classes or {}),
+        # RegistryBundle registers ONLY the classes it is given; keep Ax's own.
+        metric_clss={**CORE_METRIC_REGISTRY, **(metric_classes or {})},
+        runner_clss={**CORE_RUNNER_REGISTRY, **(runner_classes or {})},
         json_encoder_registry={**CORE_ENCODER_REGISTRY, **ENCODER_ENTRIES},
         json_decoder_registry={**CORE_DECODER_REGISTRY, **DECODER_ENTRIES},
     )

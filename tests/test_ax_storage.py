@@ -8,7 +8,6 @@ import unittest
 from pathlib import Path
 
 import pytest
-
 from ax.api.client import Client
 from ax.core.trial_status import TrialStatus
 from ax.exceptions.core import DataRequiredError

@@ -20,6 +20,8 @@ from botorch.acquisition.objective import ScalarizedPosteriorTransform
 from botorch.models.model import Model
 from torch import Tensor
 
+from botorch_demo.ax.utils import satisfies
+
 _CHUNK = 4096
 
 
@@ -58,10 +60,7 @@ def enumerate_designs(
     if math.prod(c.numel() for c in choices) > max_designs:
         return None
     designs = torch.cartesian_prod(*choices).reshape(-1, d)
-    if linear_constraints is not None:
-        A, b = linear_constraints
-        designs = designs[(designs @ A.T.to(like) <= b.reshape(1, -1) + 1e-8).all(-1)]
-    return designs
+    return designs[satisfies(designs, linear_constraints)]
 
 
 def kriging_believer_batch(

@@ -46,8 +46,10 @@ from botorch_demo.ax.config import resolve_demo_config
 from botorch_demo.ax.encoding import DesignEncoding
 from botorch_demo.ax.utils import (
     first_occurrences,
+    generation_key,
     pending_points,
     rows_in,
+    satisfies,
     single_objective,
 )
 
@@ -293,7 +295,7 @@ class DEMOGenerator(TorchGenerator):
         pending = pending_points(torch_opt_config, outcome)
         pending_Z = None if pending is None else encoding.to_demo(pending)
 
-        key = (self._model_key, tuple(sorted(fixed.items())), _constraint_key(linear))
+        key = (self._model_key, *generation_key(fixed, linear))
         if self._pool is None or self._pool.key != key:
             # The pool excludes observed designs only, so that a campaign resumed
             # from storage regenerates the same pool and continues where it was.
@@ -351,9 +353,7 @@ class DEMOGenerator(TorchGenerator):
         Z = encoding.project(Z)
         keep = first_occurrences(Z) & ~rows_in(Z, exclude)
         if linear is not None:
-            A, b = linear
-            X = encoding.to_ax(Z, like=A)
-            keep &= (X @ A.T <= b.reshape(1, -1) + 1e-8).all(dim=-1)
+            keep &= satisfies(encoding.to_ax(Z, like=linear[0]), linear)
         Z = Z[keep]
         # Scores of the designs as projected (fixed features, snapped ordinals).
         pred = _predict(model, Z)
@@ -368,12 +368,6 @@ def _predict(model: DEMO, Z: Tensor) -> Tensor:
     with torch.no_grad():
         parts = [model.predict(c).reshape(-1) for c in Z.split(_PREDICT_CHUNK)]
     return torch.cat(parts)
-
-
-def _constraint_key(linear: tuple[Tensor, Tensor] | None) -> tuple[float, ...]:
-    if linear is None:
-        return ()
-    return tuple(torch.cat([t.reshape(-1) for t in linear]).tolist())
 
 
 def _targets_path(path: Path) -> Path:

@@ -144,6 +144,10 @@ def _gp_node(
     batch_size: int,
     extra_kwargs: Mapping[str, Any] | None,
 ) -> GenerationNode:
+    if max_points < 1 or batch_size < 1:
+        raise UserInputError(
+            f"max_points and batch_size must be positive; got {max_points}, {batch_size}."
+        )
     kwargs: dict[str, Any] = {
         "botorch_acqf_class": acqf_class,
         "max_points": max_points,

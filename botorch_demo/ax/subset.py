@@ -39,7 +39,7 @@ from botorch.utils.datasets import SupervisedDataset
 from torch import Tensor
 
 from botorch_demo.ax.batch_ei import enumerate_designs, kriging_believer_batch
-from botorch_demo.ax.utils import first_occurrences, rows_in
+from botorch_demo.ax.utils import first_occurrences, generation_key, rows_in
 
 _DEDUP_ATTEMPTS = 5
 
@@ -268,10 +268,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         pending_X = torch.cat(list(pending)) if pending else None
         fixed = torch_opt_config.fixed_features
         linear = torch_opt_config.linear_constraints
-        key = (
-            tuple(sorted((fixed or {}).items())),
-            None if linear is None else tuple(torch.cat([t.reshape(-1) for t in linear]).tolist()),
-        )
+        key = generation_key(fixed, linear)
         if self._pool is not None and self._pool[0] == key:
             free = self._pool[1][~rows_in(self._pool[1], pending_X)]
             if free.shape[0] >= n:
@@ -286,7 +283,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
             raise SearchSpaceExhausted("Every design of the search space is observed.")
         sign = self._fitted_signs[0]
         Y = self.surrogate.training_data[0].Y
-        if self.botorch_acqf_class_name_is_noisy:
+        if self._noisy_incumbent:
             with torch.no_grad():
                 Y = self.surrogate.model.posterior(self.surrogate.training_data[0].X).mean
         order = kriging_believer_batch(
@@ -301,7 +298,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         return self._pool[1][:n]
 
     @property
-    def botorch_acqf_class_name_is_noisy(self) -> bool:
+    def _noisy_incumbent(self) -> bool:
         """Whether the configured acquisition is a noisy EI (plug-in incumbent)."""
         acqf = self._user_specified_botorch_acqf_class
         return acqf is not None and "Noisy" in acqf.__name__

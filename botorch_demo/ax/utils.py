@@ -78,3 +78,21 @@ def pending_points(torch_opt_config: TorchOptConfig, outcome: int) -> Tensor | N
     if not pending or outcome >= len(pending) or pending[outcome].shape[0] == 0:
         return None
     return pending[outcome]
+
+
+def satisfies(X: Tensor, linear_constraints: tuple[Tensor, Tensor] | None) -> Tensor:
+    """Marks the rows of ``X`` with ``A x <= b`` (up to 1e-8); all if None."""
+    if linear_constraints is None:
+        return torch.ones(X.shape[0], dtype=torch.bool, device=X.device)
+    A, b = linear_constraints
+    return (X @ A.T.to(X) <= b.to(X).reshape(1, -1) + 1e-8).all(dim=-1)
+
+
+def generation_key(
+    fixed_features: dict[int, float] | None, linear_constraints: tuple[Tensor, Tensor] | None
+) -> tuple[tuple[tuple[int, float], ...], tuple[float, ...]]:
+    """Hashable summary of the ``gen`` settings a cached batch depends on."""
+    fixed = tuple(sorted((fixed_features or {}).items()))
+    if linear_constraints is None:
+        return fixed, ()
+    return fixed, tuple(torch.cat([t.reshape(-1) for t in linear_constraints]).tolist())

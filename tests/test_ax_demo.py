@@ -11,12 +11,16 @@ from ax.api.client import Client
 from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
 from ax.core.search_space import SearchSpaceDigest
 from ax.exceptions.core import DataRequiredError, UserInputError
+from ax.generation_strategy.generation_node import GenerationNode
+from ax.generation_strategy.generation_strategy import GenerationStrategy
+from ax.generation_strategy.generator_spec import GeneratorSpec
 from ax.generators.torch_base import TorchOptConfig
 from ax_helpers import SMOKE, complete_all, design, offline_frame, tf8_client
 from botorch.utils.datasets import SupervisedDataset
 
 from botorch_demo.ax import (
     DEMOGenerator,
+    DEMOGenerators,
     attach_offline_data,
     demo_generation_strategy,
     resolve_demo_config,
@@ -119,6 +123,24 @@ class TestDEMONode(unittest.TestCase):
             self.assertEqual(parameters["kind"], "c")
             self.assertIsInstance(parameters["k"], int)
             self.assertIn(parameters["size"], [8, 16, 32, 64])
+
+
+class TestLowLevel(unittest.TestCase):
+    def test_generation_node_fills_a_batch_trial(self) -> None:
+        experiment = tf8_client()._experiment
+        attach_offline_data(experiment, offline_frame(300))
+        offline = {design(a.parameters) for a in experiment.arms_by_name.values()}
+        spec = GeneratorSpec(
+            generator_enum=DEMOGenerators.DEMO, generator_kwargs={**SMOKE, "batch_size": 8}
+        )
+        strategy = GenerationStrategy(
+            name="DEMO only", nodes=[GenerationNode(name="DEMO", generator_specs=[spec])]
+        )
+        ((generator_run,),) = strategy.gen(experiment=experiment, n=8)
+        trial = experiment.new_batch_trial(generator_run=generator_run)
+        designs = {design(a.parameters) for a in trial.arms}
+        self.assertEqual(len(designs), 8)
+        self.assertFalse(designs & offline)
 
 
 class TestDEMOGeneratorCaching(unittest.TestCase):

@@ -74,14 +74,6 @@ class TestStrategies(unittest.TestCase):
         self.assertEqual(len(online), 2)
         self.assertEqual(strategy.current_node_name, "GP_qLogNEI")
 
-    @pytest.mark.slow
-    def test_qei_baseline_full_tf8_batch_of_256(self) -> None:
-        client = tf8_client()
-        attach_offline_data(client._experiment, offline_frame())
-        client.set_generation_strategy(qei_generation_strategy(batch_size=256))
-        trials = client.get_next_trials(max_trials=256)
-        self.assertEqual(len({design(p) for p in trials.values()}), 256)
-
 
 if __name__ == "__main__":
     unittest.main()

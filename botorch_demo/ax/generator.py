@@ -65,6 +65,7 @@ class _TrainingData:
     Z: Tensor  # n x d, DEMO's space
     Y: Tensor  # n x 1, as observed (not sign-flipped)
     encoding: DesignEncoding
+    n_distinct: int  # distinct designs among the rows
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ class DEMOGenerator(TorchGenerator):
             Z=Z[order],
             Y=Y[order],
             encoding=encoding,
+            n_distinct=int(first_occurrences(Z).sum()),
         )
 
     def _trained_model(self, sign: float) -> DEMO:
@@ -311,8 +313,10 @@ class DEMOGenerator(TorchGenerator):
                 break
             exclude = torch.cat([t for t in (data.Z, pending_Z, pool.Z) if t is not None])
             missing = n - int(free.sum())
+            # More noise than the configured m, to move away from known designs.
+            m = min(self.demo_config.M, self.demo_config.m + 200 * (attempt + 1))
             Z, pred = self._candidates(
-                model, 2 * missing + 8, self.seed + 1 + attempt, exclude, fixed, linear
+                model, 2 * missing + 8, self.seed + 1 + attempt, exclude, fixed, linear, m
             )
             self._pool = _Pool(
                 key=key,
@@ -343,10 +347,27 @@ class DEMOGenerator(TorchGenerator):
         exclude: Tensor,
         fixed: dict[int, float],
         linear: tuple[Tensor, Tensor] | None,
+        m: int | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """One DEMO generation, made admissible and sorted by predicted score."""
-        encoding = self._require_data().encoding
-        Z, _ = model.generate(q, seed=seed, exclude=exclude, unique=True)
+        """One DEMO generation, made admissible and sorted by predicted score.
+
+        May return fewer than ``q`` designs (the caller tops up with other seeds
+        and more noise ``m``).
+        """
+        data = self._require_data()
+        encoding = data.encoding
+        # DEMO edits the top-q designs, so q cannot exceed the distinct designs.
+        q = min(q, data.n_distinct)
+        overrides = {} if m is None else {"m": m}
+        try:
+            Z, _ = model.generate(q, seed=seed, exclude=exclude, unique=True, **overrides)
+        except RuntimeError as err:
+            if "distinct" not in str(err):
+                raise
+            # DEMO's re-edits kept landing on known designs; keep the new ones of
+            # a plain generation (filtered below) instead of failing the batch.
+            logger.info(f"DEMO could not fill the batch with new designs ({err}).")
+            Z, _ = model.generate(q, seed=seed, **overrides)
         Z = Z.to(encoding.bounds).clone()
         for j, value in fixed.items():
             Z[:, j] = value

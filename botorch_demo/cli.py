@@ -4,6 +4,10 @@
 task, generates K candidates, scores them with the task's exact oracle and
 prints the paper's metrics. With no arguments it uses the embedded TF Bind 8
 task and the ``fast`` preset, so it works on a fresh install with no data folder.
+
+``botorch-demo bench`` runs the side-by-side benchmark (DEMO, its ablations and
+the baselines; see ``docs/benchmarks_harness.md``), and ``botorch-demo sweep-m``
+the sensitivity of DEMO to the noise level m.
 """
 
 from __future__ import annotations
@@ -92,11 +96,194 @@ def run_command(args: argparse.Namespace) -> dict:
     return summary
 
 
+def _split(values: list[str] | None) -> list[str] | None:
+    """Flatten repeated and comma-separated option values."""
+    if not values:
+        return None
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _add_common(p: argparse.ArgumentParser, out_default: str) -> None:
+    p.add_argument(
+        "--task",
+        action="append",
+        default=None,
+        help="task name (repeat, or comma-separate); default: tfbind8 and levy",
+    )
+    p.add_argument("--seeds", type=int, default=8, help="number of seeds, 0..N-1 (default 8)")
+    p.add_argument(
+        "--profile",
+        default="fast",
+        help="fast (CPU default), paper (the paper's settings, for a GPU) or smoke (tiny)",
+    )
+    p.add_argument("--out", type=Path, default=Path(out_default), help="output folder")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="parallel processes over (task, seed) groups, each with cores // N torch threads",
+    )
+    p.add_argument("--device", default="cpu", help="torch device of the DEMO fits, e.g. cuda")
+    p.add_argument("--data-dir", default=None, help="a design_bench_data folder (optional)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="recompute cells stored in --out with another profile",
+    )
+
+
+def _validated(args: argparse.Namespace, command: str) -> tuple[list[str], list[str] | None]:
+    """Check task, method and profile names before any work starts.
+
+    Raises:
+        SystemExit: With a message listing the known names.
+    """
+    from botorch_demo.benchmarks.harness import resolve_seeds, resolve_tasks
+    from botorch_demo.benchmarks.methods import resolve_methods
+    from botorch_demo.benchmarks.profiles import get_profile
+
+    try:
+        tasks = resolve_tasks(_split(args.task) or ["tfbind8", "levy"])
+        methods = _split(getattr(args, "methods", None))
+        if methods is not None:
+            methods = [m.name for m in resolve_methods(methods)]
+        get_profile(args.profile)
+        resolve_seeds(args.seeds)
+        if args.workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {args.workers}.")
+    except ValueError as err:
+        raise SystemExit(f"botorch-demo {command}: error: {err}") from None
+    return tasks, methods
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="run every method on every task and seed; write results.json/csv/md and plots",
+    )
+    _add_common(p, "results")
+    p.add_argument(
+        "--methods",
+        action="append",
+        default=None,
+        help="comma-separated method names (default: all): "
+        "demo, demo-no-pseudo-target, demo-no-editing, ddom, grad, cma-es, bo-qei",
+    )
+    p.set_defaults(func=bench_command)
+
+
+def bench_command(args: argparse.Namespace) -> dict:
+    """Run (or resume) the benchmark and print where the results are.
+
+    Args:
+        args: Parsed ``bench`` arguments.
+
+    Returns:
+        The results.json content.
+    """
+    from botorch_demo.benchmarks.harness import run_benchmark
+    from botorch_demo.benchmarks.store import OutputFolderConflict
+
+    tasks, methods = _validated(args, "bench")
+    try:
+        result = run_benchmark(
+            tasks=tasks,
+            methods=methods,
+            seeds=args.seeds,
+            profile=args.profile,
+            out=args.out,
+            workers=args.workers,
+            device=args.device,
+            data_dir=args.data_dir,
+            progress=not args.no_progress,
+            overwrite=args.overwrite,
+        )
+    except OutputFolderConflict as err:
+        raise SystemExit(f"botorch-demo bench: error: {err}") from None
+    print(
+        f"{len(result.computed)} cells computed, {len(result.skipped)} skipped (already "
+        f"in {result.out})"
+    )
+    print(result.files["markdown"].read_text())
+    print("wrote " + ", ".join(str(p) for p in result.files.values()))
+    return result.results
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sweep-m",
+        help="DEMO's sensitivity to the noise level m (one trained model per task and seed)",
+    )
+    _add_common(p, "sweep-m")
+    p.add_argument(
+        "--m",
+        default="0:1000:100",
+        help="noise levels: start:stop:step (inclusive) or a comma-separated list "
+        "(default 0:1000:100)",
+    )
+    p.set_defaults(func=sweep_command)
+
+
+def _parse_ms(text: str) -> list[int]:
+    try:
+        if ":" in text:
+            start, stop, step = (int(v) for v in text.split(":"))
+            if step < 1:
+                raise ValueError
+            return list(range(start, stop + 1, step))
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SystemExit(
+            f"botorch-demo sweep-m: bad --m {text!r}; use start:stop:step or a list"
+        ) from None
+
+
+def sweep_command(args: argparse.Namespace) -> dict:
+    """Run (or resume) the m-sweep and print a table of the results.
+
+    Args:
+        args: Parsed ``sweep-m`` arguments.
+
+    Returns:
+        The m_sweep.json content.
+    """
+    from botorch_demo.benchmarks.store import OutputFolderConflict
+    from botorch_demo.benchmarks.sweep import run_m_sweep
+
+    tasks, _ = _validated(args, "sweep-m")
+    try:
+        result = run_m_sweep(
+            tasks=tasks,
+            seeds=args.seeds,
+            profile=args.profile,
+            out=args.out,
+            ms=_parse_ms(args.m),
+            workers=args.workers,
+            device=args.device,
+            data_dir=args.data_dir,
+            progress=not args.no_progress,
+            overwrite=args.overwrite,
+        )
+    except OutputFolderConflict as err:
+        raise SystemExit(f"botorch-demo sweep-m: error: {err}") from None
+    print("task       m  p100 (mean)  p50 (mean)  above D(best)")
+    for row in result.results["summary"]:
+        print(
+            f"{row['task']:<9}{row['m']:>4}  {row['p100_mean']:>10.3f}  {row['p50_mean']:>10.3f}"
+            f"  {row['proportion_above_d_best_mean']:>12.3f}"
+        )
+    print("wrote " + ", ".join(str(p) for p in result.files.values()))
+    return result.results
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all subcommands."""
     parser = argparse.ArgumentParser(prog="botorch-demo", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
     _add_run(sub)
+    _add_bench(sub)
+    _add_sweep(sub)
     return parser
 
 

@@ -317,7 +317,9 @@ class DEMO(nn.Module):
                 (e.g. everything already evaluated).
             unique: If ``True``, no two returned candidates are equal.
             max_rounds: With ``exclude``/``unique``, how many times rejected
-                candidates are re-edited with fresh noise before giving up.
+                candidates are regenerated before giving up; each round uses fresh
+                noise, the first half with a noise level raised from ``m`` to
+                ``M``, the second half sampling from the prior.
             **overrides: Per-call replacements of phase-2 config fields:
                 ``editing``, ``edit_source``, ``m``, ``num_steps``, ``sampler``,
                 ``guidance_weight``, ``target_score``. The trained networks are
@@ -407,12 +409,22 @@ class DEMO(nn.Module):
         exclude: Tensor | None,
         max_rounds: int,
     ) -> Tensor:
-        """Replace rejected candidates by re-editing their sources with new noise."""
+        """Replace rejected candidates by re-editing their sources harder.
+
+        A candidate is rejected when it equals an excluded design or an earlier
+        candidate. Its source is edited again with fresh noise at a noise level
+        raised step by step from ``m`` to ``M`` over the first half of the
+        rounds: an edit that keeps falling back onto a known design needs more
+        noise, not just new noise. The second half samples those slots from the
+        prior (as ``editing=False``), the most diverse fallback. Only the
+        rejected slots are recomputed, all of them in one batch.
+        """
         q = cands.shape[0]
         filled = torch.zeros(q, dtype=torch.bool, device=cands.device)
         out = cands.clone()
         pending = torch.arange(q, device=cands.device)
-        for _ in range(max_rounds + 1):
+        ramp = max(max_rounds // 2, 1)
+        for r in range(1, max_rounds + 2):
             reference = out[filled] if exclude is None else torch.cat([exclude, out[filled]])
             ok = novel_rows(cands, reference)
             out[pending[ok]] = cands[ok]
@@ -420,12 +432,16 @@ class DEMO(nn.Module):
             pending = pending[~ok]
             if pending.numel() == 0:
                 return out
-            src = None if sources is None else sources[pending]
-            cands = self._propose(cfg, pending.numel(), src, gen)
+            if r > max_rounds:
+                break
+            src = None if sources is None or r > ramp else sources[pending]
+            m_r = min(cfg.M, cfg.m + -(-(cfg.M - cfg.m) * r // ramp))
+            cands = self._propose(cfg.replace(m=m_r), pending.numel(), src, gen)
         raise RuntimeError(
             f"Could not find {pending.numel()} of {q} new, distinct candidates after "
-            f"{max_rounds} re-edits: the edits keep returning excluded or repeated designs. "
-            "Increase m (more noise), lower q, or allow repeats."
+            f"{max_rounds} rounds of re-editing and sampling from the prior: the excluded "
+            "designs may cover most of the design space. Lower q, exclude fewer designs, "
+            "or allow repeats."
         )
 
     def ascent_candidates(self, q: int) -> tuple[Tensor, Tensor]:

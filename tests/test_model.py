@@ -88,8 +88,12 @@ class TestGenerate(BotorchTestCase):
         self.assertEqual(cands.shape, (32, 4))
         self.assertFalse((cands[:, None, :] == X[None]).all(-1).any())
         self.assertEqual(torch.unique(cands, dim=0).shape[0], 32)
-        with self.assertRaisesRegex(RuntimeError, "Increase m"):
-            model.generate(4, seed=0, m=0, exclude=X, max_rounds=2)
+        # Re-edits raise the noise, so even m = 0 finds new designs...
+        cands, _ = model.generate(8, seed=0, m=0, exclude=X, unique=True)
+        self.assertFalse((cands[:, None, :] == X[None]).all(-1).any())
+        # ...unless the excluded designs cover the whole space.
+        with self.assertRaisesRegex(RuntimeError, "cover most of the design space"):
+            model.generate(4, seed=0, exclude=grid, max_rounds=3)
 
     def test_ascent_candidates_and_overrides(self) -> None:
         cands, pred = self.model.ascent_candidates(8)

@@ -1,0 +1,148 @@
+"""Trained components shared by the methods of one (task, seed) group.
+
+Three DEMO fits cover every model-based method, and each is built lazily, only
+when a requested method needs it:
+
+* **pseudo-target model** -- ``DEMO(config).fit(...)``: the surrogate (Eq. 5),
+  the gradient-ascent dataset D' (Eq. 6) and the diffusion model trained on D'.
+  DEMO = ``generate()``, DEMO w/o editing = ``generate(editing=False)``,
+  Grad = ``ascent_candidates()``. If no requested method samples from this
+  diffusion model (e.g. Grad alone), its training stops after one epoch.
+* **offline model** -- ``DEMO(config.replace(pseudo_target=False)).fit(...,
+  reuse_surrogate=...)``: a diffusion model trained on the offline data, reusing
+  the shared surrogate. DEMO w/o pseudo-target = ``generate()``,
+  DDOM = ``generate(editing=False)``.
+* **surrogate** -- the pseudo-target model's surrogate when that model is needed
+  anyway (DEMO, its no-editing ablation, Grad); otherwise a fit that stops right
+  after the surrogate (one diffusion epoch, discarded). Both give bit-identical
+  surrogate weights for a seed, because DEMO trains the surrogate first from the
+  same seeded generators, so a cell's numbers never depend on which other methods
+  ran in the same group. CMA-ES uses it, and the offline model reuses it.
+
+Seconds are recorded per component: ``surrogate``, ``ascent``,
+``pseudo_target_diffusion`` and ``offline_diffusion``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+import torch
+
+from botorch_demo.benchmarks.task import OfflineTask
+from botorch_demo.config import DEMOConfig
+from botorch_demo.model import DEMO
+
+#: Component names, in build order.
+COMPONENTS = ("surrogate", "ascent", "pseudo_target_diffusion", "offline_diffusion")
+
+PhaseCallback = Callable[[str], None]
+
+
+class SharedModels:
+    """Lazily fitted DEMO models for one task and seed.
+
+    Args:
+        task: The offline task.
+        seed: Seed of every fit (weights, minibatches, noise).
+        config: DEMO configuration of the pseudo-target model; the offline model
+            uses ``config.replace(pseudo_target=False)``.
+        device: Torch device of the fits.
+        needed: Components the requested methods need (see :data:`COMPONENTS`);
+            decides whether the surrogate comes from the full pseudo-target fit.
+        on_phase: Called with a short description before each fit.
+    """
+
+    def __init__(
+        self,
+        task: OfflineTask,
+        seed: int,
+        config: DEMOConfig,
+        device: torch.device | str = "cpu",
+        needed: Iterable[str] = COMPONENTS,
+        on_phase: PhaseCallback | None = None,
+    ) -> None:
+        self.task = task
+        self.seed = int(seed)
+        self.config = config
+        self.device = torch.device(device)
+        self.needed = frozenset(needed)
+        unknown = sorted(self.needed - set(COMPONENTS))
+        if unknown:
+            raise ValueError(f"Unknown components {unknown}; known: {list(COMPONENTS)}.")
+        self.on_phase = on_phase or (lambda _: None)
+        self.seconds: dict[str, float] = {}
+        self._pseudo_target: DEMO | None = None
+        self._surrogate_only: DEMO | None = None
+        self._offline: DEMO | None = None
+
+    def _fit_args(self) -> tuple:
+        t = self.task
+        return (
+            t.train_X.to(self.device),
+            t.train_Y.to(self.device),
+            t.bounds.to(self.device),
+            t.categorical_features or None,
+        )
+
+    @property
+    def _wants_pseudo_target(self) -> bool:
+        return bool(self.needed & {"ascent", "pseudo_target_diffusion"})
+
+    def pseudo_target_model(self, diffusion: bool = True) -> DEMO:
+        """The pseudo-target DEMO fit (surrogate, D' and its diffusion model).
+
+        When no requested method needs the diffusion model on D' (e.g. Grad
+        alone), its training stops after one epoch: the surrogate and D' are the
+        same, and that epoch's seconds are counted under ``ascent``.
+
+        Args:
+            diffusion: Whether the caller uses the diffusion model (then
+                ``"pseudo_target_diffusion"`` must be among ``needed``).
+        """
+        if diffusion and "pseudo_target_diffusion" not in self.needed:
+            raise RuntimeError(
+                "The diffusion model on D' was not declared as needed: add "
+                "'pseudo_target_diffusion' to the method's components."
+            )
+        if self._pseudo_target is None:
+            full = "pseudo_target_diffusion" in self.needed
+            config = self.config if full else self.config.replace(diffusion_epochs=1)
+            what = "surrogate, ascent, diffusion on D'" if full else "surrogate, ascent"
+            self.on_phase(f"fitting DEMO ({what})")
+            model = DEMO(config).fit(*self._fit_args(), seed=self.seed)
+            self.seconds["surrogate"] = model.fit_seconds["surrogate"]
+            self.seconds["ascent"] = model.fit_seconds["ascent"]
+            if full:
+                self.seconds["pseudo_target_diffusion"] = model.fit_seconds["diffusion"]
+            else:
+                self.seconds["ascent"] += model.fit_seconds["diffusion"]
+            self._pseudo_target = model
+        return self._pseudo_target
+
+    def surrogate_model(self) -> DEMO:
+        """A fitted DEMO whose ``surrogate`` and ``encoder`` are the shared surrogate."""
+        if self._pseudo_target is not None or self._wants_pseudo_target:
+            return self.pseudo_target_model(diffusion=False)
+        if self._surrogate_only is None:
+            self.on_phase("fitting the surrogate")
+            config = self.config.replace(pseudo_target=False, diffusion_epochs=1)
+            tic = time.perf_counter()
+            model = DEMO(config).fit(*self._fit_args(), seed=self.seed)
+            self.seconds["surrogate"] = time.perf_counter() - tic
+            self._surrogate_only = model
+        return self._surrogate_only
+
+    def offline_model(self) -> DEMO:
+        """The diffusion model trained on the offline data (shared surrogate)."""
+        if self._offline is None:
+            surrogate = self.surrogate_model()
+            self.on_phase("fitting the diffusion model on the offline data")
+            tic = time.perf_counter()
+            model = DEMO(self.config.replace(pseudo_target=False)).fit(
+                *self._fit_args(), seed=self.seed, reuse_surrogate=surrogate
+            )
+            self.seconds["offline_diffusion"] = time.perf_counter() - tic
+            self._offline = model
+        return self._offline

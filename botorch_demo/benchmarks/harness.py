@@ -1,0 +1,415 @@
+"""The side-by-side benchmark: every method on every task and seed, resumable.
+
+    >>> from botorch_demo.benchmarks.harness import run_benchmark
+    >>> result = run_benchmark(tasks=["tfbind8", "levy"], methods=["demo", "grad"],
+    ...                        seeds=8, profile="fast", out="results/")
+    >>> result.computed, result.skipped, result.files["markdown"]
+
+Work is grouped by (task, seed): the methods of a group share their trained
+components (:mod:`botorch_demo.benchmarks.components`), and groups are
+independent, so ``workers > 1`` runs groups in parallel processes. Each finished
+(task, method, seed) cell is stored at once (:mod:`botorch_demo.benchmarks.store`);
+a rerun skips finished cells and only builds the components that the missing
+cells need.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from botorch_demo.benchmarks.components import SharedModels
+from botorch_demo.benchmarks.loaders import load_task
+from botorch_demo.benchmarks.methods import (
+    MethodContext,
+    resolve_methods,
+)
+from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
+from botorch_demo.benchmarks.protocol import score_candidates
+from botorch_demo.benchmarks.registry import get_spec
+from botorch_demo.benchmarks.runner import Report, run_jobs
+from botorch_demo.benchmarks.store import CellKey, CellStore, atomic_write_json, atomic_write_text
+from botorch_demo.benchmarks.task import OfflineTask
+
+
+@dataclass(frozen=True)
+class GroupJob:
+    """The pending cells of one (task, seed) group.
+
+    Attributes:
+        task: Task name.
+        seed: Seed.
+        methods: Names of the methods still to run, in registry order.
+        profile: The benchmark profile.
+        out: Output folder.
+        device: Torch device name.
+        data_dir: Optional data folder for :func:`load_task`.
+    """
+
+    task: str
+    seed: int
+    methods: tuple[str, ...]
+    profile: BenchProfile
+    out: str
+    device: str = "cpu"
+    data_dir: str | None = None
+
+
+@dataclass
+class BenchmarkResult:
+    """What :func:`run_benchmark` did and wrote.
+
+    Attributes:
+        out: Output folder.
+        computed: Cells computed by this call.
+        skipped: Cells found finished and not recomputed.
+        results: The content of ``results.json``.
+        files: Paths of the written files (``json``, ``csv``, ``markdown``,
+            ``reliability``, ``distributions``).
+    """
+
+    out: Path
+    computed: list[CellKey] = field(default_factory=list)
+    skipped: list[CellKey] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- validation
+def resolve_tasks(tasks: Iterable[str] | str) -> list[str]:
+    """Validate task names; return their short names (no repeats, in order).
+
+    Raises:
+        ValueError: For an unknown name (the message lists the known ones), or
+            a task whose oracle is not available here.
+    """
+    if isinstance(tasks, str):
+        tasks = tasks.split(",")
+    names: list[str] = []
+    for name in tasks:
+        if not name.strip():
+            continue
+        spec = get_spec(name)
+        if spec.oracle_kind == "unavailable":
+            raise ValueError(
+                f"Task {spec.name!r} has no oracle in this package, so it cannot be "
+                "benchmarked; tasks with an oracle: tfbind8, tfbind10, levy."
+            )
+        if spec.name not in names:
+            names.append(spec.name)
+    if not names:
+        raise ValueError("No tasks given.")
+    return names
+
+
+def resolve_seeds(seeds: int | Iterable[int]) -> list[int]:
+    """``n`` -> ``[0, ..., n-1]``; a list of ints is validated and kept."""
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be >= 1, got {seeds}.")
+        return list(range(seeds))
+    out = []
+    for s in seeds:
+        if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+            raise ValueError(f"Seeds must be non-negative ints, got {s!r}.")
+        if s not in out:
+            out.append(s)
+    if not out:
+        raise ValueError("No seeds given.")
+    return out
+
+
+# ---------------------------------------------------------------- one group
+@cache
+def cached_task(name: str, data_dir: str | None) -> OfflineTask:
+    """:func:`load_task`, loaded once per process."""
+    return load_task(name, data_dir=data_dir)
+
+
+def run_group(job: GroupJob, report: Report) -> list[CellKey]:
+    """Run the pending methods of one (task, seed) group and store each cell.
+
+    Args:
+        job: The group.
+        report: Progress events: ``("phase", text)`` and ``("done", cell)``.
+
+    Returns:
+        The cells computed.
+    """
+    profile = job.profile
+    task = cached_task(job.task, job.data_dir)
+    device = torch.device(job.device)
+    methods = resolve_methods(job.methods)
+    store = CellStore(job.out)
+    current = {"method": ""}
+
+    def on_phase(text: str) -> None:
+        report("phase", f"{job.task} seed {job.seed} {current['method']}: {text}")
+
+    needed = {c for m in methods for c in m.components}
+    shared = SharedModels(task, job.seed, profile.demo, device, needed, on_phase)
+    shared_by = {c: sum(c in m.components for m in methods) for c in needed}
+    done = []
+    for method in methods:
+        current["method"] = method.name
+        on_phase("starting")
+        built_before = sum(shared.seconds.values())
+        tic = time.perf_counter()
+        ctx = MethodContext(task, job.seed, profile, shared, device, on_phase)
+        output = method.run(ctx)
+        elapsed = time.perf_counter() - tic
+        own = max(0.0, elapsed - (sum(shared.seconds.values()) - built_before))
+        on_phase("scoring with the oracle")
+        X = output.candidates.detach().to("cpu", torch.float64)
+        scores = score_candidates(task, X, budget=profile.q)
+        key = CellKey(job.task, method.name, job.seed)
+        record = {
+            "task": job.task,
+            "method": method.name,
+            "label": method.label,
+            "seed": job.seed,
+            "profile": profile.name,
+            "fingerprint": profile.fingerprint(),
+            "q": profile.q,
+            "p100": float(scores.p100),
+            "p50": float(scores.p50),
+            "proportion_above_d_best": float(scores.proportion_above_best),
+            "d_best": float(task.d_best),
+            "n_distinct": int(torch.unique(X, dim=0).shape[0]),
+            "own_seconds": own,
+            "components": {c: float(shared.seconds[c]) for c in method.components},
+            "shared_by": {c: shared_by[c] for c in method.components},
+            "device": str(device),
+            "torch_threads": torch.get_num_threads(),
+            "finished_at": utc_now(),
+            "info": output.info,
+        }
+        tensors = {
+            "candidates": X,
+            "y": scores.y,
+            "y_normalized": scores.y_normalized,
+            "predicted": None
+            if output.predicted is None
+            else output.predicted.detach().to("cpu", torch.float64),
+        }
+        store.save(key, record, tensors)
+        report("done", str(key))
+        done.append(key)
+    return done
+
+
+# ---------------------------------------------------------------- the run
+def utc_now() -> str:
+    """The current UTC time, ISO 8601, to the second."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def environment(device: str) -> dict[str, Any]:
+    """Versions and machine description stored with the results."""
+    info: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": device,
+        "versions": {
+            d: _version(d)
+            for d in ("botorch-demo", "torch", "botorch", "gpytorch", "ax-platform", "cma", "numpy")
+        },
+    }
+    if device.startswith("cuda") and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return info
+
+
+def run_benchmark(
+    tasks: Sequence[str] | str = ("tfbind8", "levy"),
+    methods: Sequence[str] | str | None = None,
+    seeds: int | Sequence[int] = 8,
+    profile: str | BenchProfile = "fast",
+    out: str | Path = "results",
+    workers: int = 1,
+    device: str = "cpu",
+    data_dir: str | Path | None = None,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> BenchmarkResult:
+    """Run (or resume) the benchmark and write results.json/csv/md and plots.
+
+    Args:
+        tasks: Task names (e.g. ``["tfbind8", "levy"]``).
+        methods: Method names or a comma-separated string; ``None`` for all
+            (see :func:`botorch_demo.benchmarks.methods.list_methods`).
+        seeds: Number of seeds (``0..n-1``) or explicit seeds.
+        profile: ``"fast"``, ``"paper"``, ``"smoke"`` or a :class:`BenchProfile`.
+        out: Output folder; finished cells in it are skipped.
+        workers: Parallel processes over (task, seed) groups.
+        device: Torch device of the model-based methods (``"cuda"`` for
+            ``paper``); BO-qEI runs on the CPU.
+        data_dir: Folder with design-bench data (else ``BOTORCH_DEMO_DATA``).
+        progress: Show a progress bar over cells with the current phase.
+        overwrite: Recompute cells stored with another profile in ``out``.
+
+    Returns:
+        A :class:`BenchmarkResult`.
+
+    Raises:
+        ValueError: On unknown tasks, methods or profiles (listing the known
+            ones), bad seeds or workers, or an ``out`` folder written with
+            another profile (unless ``overwrite``).
+    """
+    task_names = resolve_tasks(tasks)
+    method_list = resolve_methods(methods)
+    seed_list = resolve_seeds(seeds)
+    prof = get_profile(profile)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}.")
+    torch.device(device)  # validates the device string
+    out_path = Path(out).expanduser()
+    store = CellStore(out_path)
+    fingerprint = prof.fingerprint()
+    store.check_fingerprint(fingerprint, prof.name, overwrite)
+    data = None if data_dir is None else str(Path(data_dir).expanduser())
+
+    result = BenchmarkResult(out=out_path)
+    jobs = []
+    for task in task_names:
+        for seed in seed_list:
+            pending = []
+            for m in method_list:
+                key = CellKey(task, m.name, seed)
+                if store.is_done(key, fingerprint):
+                    result.skipped.append(key)
+                else:
+                    pending.append(m.name)
+            if pending:
+                jobs.append(GroupJob(task, seed, tuple(pending), prof, str(out_path), device, data))
+    total = len(task_names) * len(method_list) * len(seed_list)
+    with tqdm(
+        total=total,
+        initial=len(result.skipped),
+        desc="bench",
+        unit="cell",
+        disable=not progress,
+        dynamic_ncols=True,
+    ) as bar:
+
+        def on_event(kind: str, text: str) -> None:
+            if kind == "phase":
+                bar.set_postfix_str(text, refresh=False)
+            elif kind == "done":
+                bar.update(1)
+
+        for keys in run_jobs(jobs, run_group, workers=workers, on_event=on_event):
+            result.computed.extend(keys)
+
+    all_keys = [CellKey(t, m.name, s) for t in task_names for m in method_list for s in seed_list]
+    results, files = write_outputs(
+        store, all_keys, task_names, [m.name for m in method_list], prof, device, workers
+    )
+    result.results, result.files = results, files
+    return result
+
+
+def write_outputs(
+    store: CellStore,
+    keys: Sequence[CellKey],
+    tasks: Sequence[str],
+    methods: Sequence[str],
+    profile: BenchProfile,
+    device: str,
+    workers: int,
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Aggregate the given cells and write results.json/csv/md and the plots.
+
+    Returns:
+        The results.json content and the written paths.
+    """
+    from botorch_demo.benchmarks import plots, report
+    from botorch_demo.benchmarks.methods import METHODS
+
+    records = [store.load_record(k) for k in keys]
+    summary = report.summarize(records)
+    sharing = report.sharing_summary(records)
+    labels = {m: METHODS[m].label if m in METHODS else m for m in methods}
+    seeds = sorted({k.seed for k in keys})
+    created = utc_now()
+    results: dict[str, Any] = {
+        "created": created,
+        "tasks": list(tasks),
+        "methods": list(methods),
+        "seeds": seeds,
+        "configuration": {
+            "profile": profile.to_dict(),
+            "fingerprint": profile.fingerprint(),
+            "workers": workers,
+            "method_settings": {
+                m: {
+                    "label": labels[m],
+                    "description": METHODS[m].description if m in METHODS else None,
+                    "components": list(METHODS[m].components) if m in METHODS else [],
+                }
+                for m in methods
+            },
+            "environment": environment(device),
+        },
+        "summary": summary,
+        "mean_rank": {
+            metric: report.mean_ranks(summary, metric)
+            for metric in ("p100", "p50", "proportion_above_d_best")
+        },
+        "sharing": sharing,
+        "cells": records,
+    }
+    root = store.root
+    files = {
+        "json": root / "results.json",
+        "csv": root / "results.csv",
+        "markdown": root / "results.md",
+        "reliability": root / "reliability.png",
+        "distributions": root / "score_distributions.png",
+    }
+    atomic_write_json(files["json"], results)
+    atomic_write_text(files["csv"], report.csv_text(records))
+    meta = {
+        "profile": profile.name,
+        "q": profile.q,
+        "seeds": f"{len(seeds)} ({', '.join(map(str, seeds))})",
+        "device": device,
+        "created": created,
+    }
+    atomic_write_text(
+        files["markdown"], report.markdown_text(summary, sharing, tasks, methods, labels, meta)
+    )
+    plots.plot_reliability(summary, tasks, methods, labels, files["reliability"])
+    d_best = {r["task"]: r["d_best"] for r in records}
+    plots.plot_distributions(
+        report.normalized_scores(store, keys),
+        d_best,
+        tasks,
+        methods,
+        labels,
+        files["distributions"],
+    )
+    return results, files

@@ -25,6 +25,7 @@ from botorch_demo.ax import (
     demo_generation_strategy,
     resolve_demo_config,
 )
+from botorch_demo.ax.utils import first_occurrences
 
 K = 16
 
@@ -179,6 +180,28 @@ class TestDEMOGeneratorCaching(unittest.TestCase):
             flipped = TorchOptConfig(objective_weights=-config.objective_weights)
             second.gen(4, digest, flipped)
             self.assertEqual(second.num_trainings, 1)
+
+    def test_shortfall_of_new_designs_asks_for_smaller_batches(self) -> None:
+        class StingyDEMO:
+            """Like DEMO near saturation: at most 3 new designs per call."""
+
+            def generate(self, q, seed, exclude, unique, **overrides):
+                if q > 3:
+                    raise RuntimeError(f"Could not find 1 of {q} new, distinct candidates")
+                g = torch.Generator().manual_seed(seed)
+                return torch.randint(0, 4, (q, 8), generator=g).to(exclude), None
+
+            def predict(self, Z):
+                return Z.sum(-1, keepdim=True)
+
+        dataset, digest, _ = self._inputs()
+        generator = DEMOGenerator(**SMOKE, batch_size=8)
+        generator.fit([dataset], digest)
+        observed = generator._data.Z
+        Z, pred = generator._candidates(StingyDEMO(), 8, 0, observed, {}, None)
+        self.assertEqual(Z.shape[0], 8)
+        self.assertEqual(int(first_occurrences(torch.cat([observed, Z])).sum()), len(observed) + 8)
+        self.assertTrue(torch.equal(pred, pred.sort(descending=True).values))
 
     def test_config_resolution_and_validation(self) -> None:
         base = resolve_demo_config("smoke", {"m": 300})

@@ -351,7 +351,8 @@ class DEMOGenerator(TorchGenerator):
     ) -> tuple[Tensor, Tensor]:
         """One DEMO generation, made admissible and sorted by predicted score.
 
-        May return fewer than ``q`` designs (the caller tops up with other seeds
+        When DEMO cannot find ``q`` new designs at once, smaller batches are asked
+        for; this may return fewer than ``q`` (the caller tops up with other seeds
         and more noise ``m``).
         """
         data = self._require_data()
@@ -359,15 +360,27 @@ class DEMOGenerator(TorchGenerator):
         # DEMO edits the top-q designs, so q cannot exceed the distinct designs.
         q = min(q, data.n_distinct)
         overrides = {} if m is None else {"m": m}
-        try:
-            Z, _ = model.generate(q, seed=seed, exclude=exclude, unique=True, **overrides)
-        except RuntimeError as err:
-            if "distinct" not in str(err):
-                raise
-            # DEMO's re-edits kept landing on known designs; keep the new ones of
-            # a plain generation (filtered below) instead of failing the batch.
-            logger.info(f"DEMO could not fill the batch with new designs ({err}).")
-            Z, _ = model.generate(q, seed=seed, **overrides)
+        found: list[Tensor] = []
+        ask, total = q, 0
+        while ask >= 1 and total < q:
+            known = torch.cat([exclude, *found])
+            try:
+                Z, _ = model.generate(
+                    min(ask, q - total), seed=seed, exclude=known, unique=True, **overrides
+                )
+            except RuntimeError as err:
+                if "distinct" not in str(err):
+                    raise
+                # DEMO's re-edits keep landing on known designs: ask for fewer.
+                logger.info(f"DEMO could not find {ask} new designs; asking for {ask // 2}.")
+                ask //= 2
+                continue
+            found.append(Z.to(exclude))
+            total += Z.shape[0]
+            seed += 1
+        if not found:
+            return exclude.new_zeros(0, exclude.shape[-1]), exclude.new_zeros(0)
+        Z = torch.cat(found)
         Z = Z.to(encoding.bounds).clone()
         for j, value in fixed.items():
             Z[:, j] = value

@@ -1,0 +1,32 @@
+"""Ax integration of DEMO: generator, storage registration, offline data, presets.
+
+Importing this package registers the DEMO generators with Ax (see
+:func:`register`), so generation strategies that use them save and load through
+Ax's JSON and SQL storage.
+"""
+
+from botorch_demo.ax.config import resolve_demo_config
+from botorch_demo.ax.criteria import DEMOBatchLimit
+from botorch_demo.ax.generator import DEMOGenerator
+from botorch_demo.ax.offline_data import attach_offline_data
+from botorch_demo.ax.registry import DEMOGenerators, register
+from botorch_demo.ax.storage import registry_bundle, sqlite_storage_config
+from botorch_demo.ax.strategies import demo_generation_strategy, qei_generation_strategy
+from botorch_demo.ax.subset import SubsetBoTorchGenerator, training_subset
+
+register()
+
+__all__ = [
+    "DEMOBatchLimit",
+    "DEMOGenerator",
+    "DEMOGenerators",
+    "SubsetBoTorchGenerator",
+    "attach_offline_data",
+    "demo_generation_strategy",
+    "qei_generation_strategy",
+    "register",
+    "registry_bundle",
+    "resolve_demo_config",
+    "sqlite_storage_config",
+    "training_subset",
+]

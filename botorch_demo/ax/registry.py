@@ -1,0 +1,104 @@
+"""Registration of this package's generators with Ax.
+
+Ax builds a node's adapter and generator from a ``GeneratorRegistryBase`` enum
+member whose value keys ``ax.adapter.registry.GENERATOR_KEY_TO_GENERATOR_SETUP``;
+JSON and SQL storage decode that enum (and the DEMO node's pausing criterion,
+:class:`~botorch_demo.ax.criteria.DEMOBatchLimit`) by class name through
+``ax.storage.json_store.registry.CORE_DECODER_REGISTRY`` and encode the criterion
+through ``CORE_ENCODER_REGISTRY``. :func:`register` adds these entries to Ax's
+public registries; importing ``botorch_demo.ax`` calls it.
+
+Transforms:
+
+- ``DEMOGenerators.DEMO`` uses Ax's ``Mixed_transforms`` (``RemoveFixed``,
+  ``ChoiceToNumericChoice``, ``Log``, ``Logit``) and no outcome transform: every
+  parameter stays one column, unordered choices arrive integer-coded and are
+  passed to DEMO as ``categorical_features`` (DEMO encodes them itself; no
+  one-hot columns), bounds stay in the parameters' own units (DEMO normalises
+  internally), and DEMO sees the raw objective values.
+- ``DEMOGenerators.SUBSET_BOTORCH`` uses the transforms of Ax's own
+  ``Generators.BOTORCH_MODULAR`` (``MBM_X_trans + Y_trans``), so the GP
+  baselines behave as Ax's default BoTorch node does.
+
+Both model only the optimisation config's metrics (``fit_tracking_metrics=False``).
+"""
+
+from __future__ import annotations
+
+from ax.adapter.registry import (
+    GENERATOR_KEY_TO_GENERATOR_SETUP,
+    GeneratorRegistryBase,
+    GeneratorSetup,
+    Mixed_transforms,
+    Y_trans,
+)
+from ax.adapter.torch import TorchAdapter
+from ax.exceptions.core import UserInputError
+from ax.storage.json_store.encoders import pausing_criterion_to_dict
+from ax.storage.json_store.registry import CORE_DECODER_REGISTRY, CORE_ENCODER_REGISTRY
+
+from botorch_demo.ax.criteria import DEMOBatchLimit
+from botorch_demo.ax.generator import DEMOGenerator
+from botorch_demo.ax.subset import SubsetBoTorchGenerator
+
+
+class DEMOGenerators(GeneratorRegistryBase):
+    """Generators of botorch-demo, for ``GeneratorSpec(generator_enum=...)``.
+
+    Members:
+        DEMO: :class:`~botorch_demo.ax.generator.DEMOGenerator`.
+        SUBSET_BOTORCH: :class:`~botorch_demo.ax.subset.SubsetBoTorchGenerator`,
+            a modular BoTorch generator whose GP trains on a bounded subset.
+    """
+
+    DEMO = "DEMO"
+    SUBSET_BOTORCH = "SubsetBoTorch"
+
+
+GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
+    DEMOGenerators.DEMO.value: GeneratorSetup(
+        adapter_class=TorchAdapter,
+        generator_class=DEMOGenerator,
+        transforms=Mixed_transforms,
+        standard_adapter_kwargs={"fit_tracking_metrics": False},
+    ),
+    DEMOGenerators.SUBSET_BOTORCH.value: GeneratorSetup(
+        adapter_class=TorchAdapter,
+        generator_class=SubsetBoTorchGenerator,
+        transforms=Mixed_transforms + Y_trans,
+        standard_adapter_kwargs={"fit_tracking_metrics": False},
+    ),
+}
+
+DECODER_ENTRIES: dict[str, type] = {
+    DEMOGenerators.__name__: DEMOGenerators,
+    DEMOBatchLimit.__name__: DEMOBatchLimit,
+}
+ENCODER_ENTRIES: dict[type, object] = {DEMOBatchLimit: pausing_criterion_to_dict}
+
+
+def register() -> None:
+    """Adds this package's generators to Ax's generator and JSON decoder
+    registries. Idempotent.
+
+    Raises:
+        UserInputError: If another package already registered the same keys.
+    """
+    _add(GENERATOR_KEY_TO_GENERATOR_SETUP, GENERATOR_SETUPS, "generator registry")
+    _add(CORE_DECODER_REGISTRY, DECODER_ENTRIES, "JSON decoder registry")
+    _add(CORE_ENCODER_REGISTRY, ENCODER_ENTRIES, "JSON encoder registry")
+
+
+def _add(registry: dict, entries: dict, what: str) -> None:
+    for key, value in entries.items():
+        existing = registry.get(key)
+        if existing is not None and existing is not value and _name(existing) != _name(value):
+            raise UserInputError(
+                f"Cannot register {key!r} in Ax's {what}: it is taken by {existing}."
+            )
+        registry[key] = value
+
+
+def _name(entry: object) -> str:
+    cls = getattr(entry, "generator_class", entry)
+    return f"{getattr(cls, '__module__', '')}.{getattr(cls, '__qualname__', cls)}"

@@ -1,0 +1,98 @@
+"""Small tensor helpers shared by the Ax generators of this package."""
+
+from __future__ import annotations
+
+import torch
+from ax.exceptions.core import UnsupportedError
+from ax.generators.torch_base import TorchOptConfig
+from torch import Tensor
+
+
+def rows_in(X: Tensor, reference: Tensor | None) -> Tensor:
+    """Marks the rows of ``X`` that also occur (exactly) in ``reference``.
+
+    Args:
+        X: ``n x d`` tensor.
+        reference: ``m x d`` tensor, or None (nothing matches).
+
+    Returns:
+        A boolean tensor of shape ``n``.
+    """
+    if reference is None or reference.shape[0] == 0 or X.shape[0] == 0:
+        return torch.zeros(X.shape[0], dtype=torch.bool, device=X.device)
+    both = torch.cat([reference.to(X), X], dim=0)
+    _, inverse = torch.unique(both, dim=0, return_inverse=True)
+    return torch.isin(inverse[reference.shape[0] :], inverse[: reference.shape[0]])
+
+
+def first_occurrences(X: Tensor) -> Tensor:
+    """Marks the first occurrence of every distinct row of ``X``.
+
+    Args:
+        X: ``n x d`` tensor.
+
+    Returns:
+        A boolean tensor of shape ``n``; later duplicates of a row are False.
+    """
+    if X.shape[0] == 0:
+        return torch.zeros(0, dtype=torch.bool, device=X.device)
+    _, inverse = torch.unique(X, dim=0, return_inverse=True)
+    order = torch.arange(X.shape[0], device=X.device)
+    first = torch.full_like(inverse, X.shape[0]).scatter_reduce(0, inverse, order, reduce="amin")
+    return first[inverse] == order
+
+
+def single_objective(torch_opt_config: TorchOptConfig) -> tuple[int, float]:
+    """Extracts the objective's outcome index and direction.
+
+    Args:
+        torch_opt_config: The optimisation config Ax passes to ``gen``.
+
+    Returns:
+        ``(outcome_index, sign)`` where sign is +1.0 to maximise and -1.0 to
+        minimise.
+
+    Raises:
+        UnsupportedError: For multi-objective or scalarized objectives.
+    """
+    weights = torch_opt_config.objective_weights
+    if weights.ndim == 1:
+        weights = weights.unsqueeze(0)
+    if weights.shape[0] != 1:
+        raise UnsupportedError(
+            f"This generator supports a single objective; got {weights.shape[0]} objectives."
+        )
+    nonzero = torch.nonzero(weights[0]).flatten()
+    if nonzero.numel() != 1:
+        raise UnsupportedError(
+            "This generator supports a single (not scalarized) objective metric; "
+            f"the objective weights are {weights[0].tolist()}."
+        )
+    index = int(nonzero[0])
+    return index, 1.0 if float(weights[0, index]) > 0 else -1.0
+
+
+def pending_points(torch_opt_config: TorchOptConfig, outcome: int) -> Tensor | None:
+    """Returns the pending points for one outcome (``k x d``), or None."""
+    pending = torch_opt_config.pending_observations
+    if not pending or outcome >= len(pending) or pending[outcome].shape[0] == 0:
+        return None
+    return pending[outcome]
+
+
+def satisfies(X: Tensor, linear_constraints: tuple[Tensor, Tensor] | None) -> Tensor:
+    """Marks the rows of ``X`` with ``A x <= b`` (up to 1e-8); all if None."""
+    if linear_constraints is None:
+        return torch.ones(X.shape[0], dtype=torch.bool, device=X.device)
+    A, b = linear_constraints
+    return (X @ A.T.to(X) <= b.to(X).reshape(1, -1) + 1e-8).all(dim=-1)
+
+
+def generation_key(
+    fixed_features: dict[int, float] | None, linear_constraints: tuple[Tensor, Tensor] | None
+) -> tuple[tuple[tuple[int, float], ...], tuple[float, ...]]:
+    """Hashable summary of the ``gen`` settings a cached batch depends on."""
+    fixed = tuple(sorted((fixed_features or {}).items()))
+    if linear_constraints is None:
+        return fixed, ()
+    return fixed, tuple(torch.cat([t.reshape(-1) for t in linear_constraints]).tolist())

@@ -14,6 +14,7 @@ from botorch_demo.config import DEMOConfig
 from botorch_demo.diffusion import ScoreNetwork, fit_score_network
 from botorch_demo.editing import edit_designs, sample_from_prior
 from botorch_demo.encoding import DesignEncoder
+from botorch_demo.neighbours import best_new_mutants, best_unseen_designs
 from botorch_demo.networks import mlp
 from botorch_demo.rows import novel_rows, ranked_distinct_rows
 from botorch_demo.sde import VPSDE
@@ -319,7 +320,8 @@ class DEMO(nn.Module):
             max_rounds: With ``exclude``/``unique``, how many times rejected
                 candidates are regenerated before giving up; each round uses fresh
                 noise, the first half with a noise level raised from ``m`` to
-                ``M``, the second half sampling from the prior.
+                ``M``, the second half sampling from the prior (on an all-
+                categorical space: moving to the best new single-site neighbour).
             **overrides: Per-call replacements of phase-2 config fields:
                 ``editing``, ``edit_source``, ``m``, ``num_steps``, ``sampler``,
                 ``guidance_weight``, ``target_score``. The trained networks are
@@ -416,8 +418,13 @@ class DEMO(nn.Module):
         raised step by step from ``m`` to ``M`` over the first half of the
         rounds: an edit that keeps falling back onto a known design needs more
         noise, not just new noise. The second half samples those slots from the
-        prior (as ``editing=False``), the most diverse fallback. Only the
-        rejected slots are recomputed, all of them in one batch.
+        prior (as ``editing=False``), the most diverse fallback; on a space whose
+        columns are all categorical it instead moves each rejected design to its
+        best new single-site neighbour by the surrogate
+        (:func:`~botorch_demo.neighbours.best_new_mutants`), because there the
+        guided prior samples collapse onto the same few known sequences too. Only
+        the rejected slots are recomputed, all of them in one batch. None of this
+        is in the paper, whose protocol keeps repeats.
         """
         q = cands.shape[0]
         filled = torch.zeros(q, dtype=torch.bool, device=cands.device)
@@ -434,6 +441,23 @@ class DEMO(nn.Module):
                 return out
             if r > max_rounds:
                 break
+            if r > ramp and self._all_categorical():
+                # Edits and prior samples of a categorical space can keep landing on
+                # the same few known designs: move to new single-site neighbours,
+                # and in the last round to the best unseen designs of a small space.
+                known = out[filled] if exclude is None else torch.cat([exclude, out[filled]])
+                cats = self.encoder.categorical_features
+                predict = lambda X: self.predict(X).squeeze(-1)  # noqa: E731
+                best = None
+                if r == max_rounds:
+                    best = best_unseen_designs(cats, known, pending.numel(), predict, cands)
+                if best is not None:
+                    if best.shape[0] < pending.numel():
+                        break  # Fewer unseen designs than empty slots.
+                    cands = best
+                else:
+                    cands = best_new_mutants(cands[~ok], cats, known, predict, gen)
+                continue
             src = None if sources is None or r > ramp else sources[pending]
             m_r = min(cfg.M, cfg.m + -(-(cfg.M - cfg.m) * r // ramp))
             cands = self._propose(cfg.replace(m=m_r), pending.numel(), src, gen)
@@ -443,6 +467,10 @@ class DEMO(nn.Module):
             "designs may cover most of the design space. Lower q, exclude fewer designs, "
             "or allow repeats."
         )
+
+    def _all_categorical(self) -> bool:
+        """Whether every design column is categorical."""
+        return len(self.encoder.categorical_features) == self.train_X.shape[-1]
 
     def ascent_candidates(self, q: int) -> tuple[Tensor, Tensor]:
         """The gradient-ascent outputs of the top-q offline designs (Grad baseline).

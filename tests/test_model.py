@@ -91,6 +91,12 @@ class TestGenerate(BotorchTestCase):
         # Re-edits raise the noise, so even m = 0 finds new designs...
         cands, _ = model.generate(8, seed=0, m=0, exclude=X, unique=True)
         self.assertFalse((cands[:, None, :] == X[None]).all(-1).any())
+        # Nearly every design known: the edits keep hitting known ones, and the
+        # single-site fallback still finds the few new designs.
+        crowded = grid[torch.randperm(256, generator=gen)[:240]]
+        cands, _ = model.generate(12, seed=0, exclude=crowded, unique=True)
+        self.assertFalse((cands[:, None, :] == crowded[None]).all(-1).any())
+        self.assertEqual(torch.unique(cands, dim=0).shape[0], 12)
         # ...unless the excluded designs cover the whole space.
         with self.assertRaisesRegex(RuntimeError, "cover most of the design space"):
             model.generate(4, seed=0, exclude=grid, max_rounds=3)

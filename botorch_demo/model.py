@@ -422,7 +422,10 @@ class DEMO(nn.Module):
         columns are all categorical it instead moves each rejected design to its
         best new single-site neighbour by the surrogate
         (:func:`~botorch_demo.neighbours.best_new_mutants`), because there the
-        guided prior samples collapse onto the same few known sequences too. Only
+        guided prior samples collapse onto the same few known sequences too; its
+        last round takes the best unseen designs of the whole space by the
+        surrogate when the space has at most 2^20 designs
+        (:func:`~botorch_demo.neighbours.best_unseen_designs`). Only
         the rejected slots are recomputed, all of them in one batch. None of this
         is in the paper, whose protocol keeps repeats.
         """

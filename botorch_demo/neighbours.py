@@ -60,8 +60,9 @@ def best_new_mutants(
     """For each row, the best-scoring single-site mutant that is new.
 
     A mutant is new when it is not in ``reference`` and no earlier row of ``X``
-    can reach it too (so two rows do not pick the same design). A row without a
-    new mutant moves to a random changed one, so repeated calls walk outwards.
+    can reach it too (so two rows do not pick the same new design). A row without
+    a new mutant moves to a random changed one, so repeated calls walk outwards
+    (such a move may repeat a known design; the caller checks again).
 
     Args:
         X: ``n x d`` raw designs.

@@ -92,7 +92,8 @@ class TestGenerate(BotorchTestCase):
         cands, _ = model.generate(8, seed=0, m=0, exclude=X, unique=True)
         self.assertFalse((cands[:, None, :] == X[None]).all(-1).any())
         # Nearly every design known: the edits keep hitting known ones, and the
-        # single-site fallback still finds the few new designs.
+        # categorical fallback (new neighbours, then the best unseen designs of the
+        # enumerated space) still finds the few new designs.
         crowded = grid[torch.randperm(256, generator=gen)[:240]]
         cands, _ = model.generate(12, seed=0, exclude=crowded, unique=True)
         self.assertFalse((cands[:, None, :] == crowded[None]).all(-1).any())

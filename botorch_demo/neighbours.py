@@ -11,12 +11,29 @@ categorical substitution away, chosen by the surrogate.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
 
 from botorch_demo.rows import novel_rows
+
+
+def design_grid(choices: Sequence[Tensor], max_designs: int) -> Tensor | None:
+    """Every combination of per-column values, or None if there are too many.
+
+    Args:
+        choices: One 1-d tensor of allowed values per column (same dtype and device).
+        max_designs: Largest number of designs to build.
+
+    Returns:
+        An ``N x d`` tensor with ``N = prod(len(c))`` rows, or ``None`` when
+        ``N > max_designs``.
+    """
+    if math.prod(c.numel() for c in choices) > max_designs:
+        return None
+    return torch.cartesian_prod(*choices).reshape(-1, len(choices))
 
 
 def single_site_mutants(X: Tensor, categorical_features: dict[int, int]) -> tuple[Tensor, Tensor]:
@@ -115,15 +132,23 @@ def best_unseen_designs(
     Returns:
         Up to ``n`` designs, best first (fewer when fewer are unseen), or
         ``None`` if the space has more than ``max_designs`` designs.
+
+    Raises:
+        ValueError: If the columns ``0..d-1`` are not all categorical.
     """
-    sizes = [categorical_features[j] for j in range(len(categorical_features))]
-    total = 1
-    for v in sizes:
-        total *= v
-    if total > max_designs:
+    d = len(categorical_features)
+    if set(categorical_features) != set(range(d)):
+        raise ValueError(
+            "best_unseen_designs needs every column 0..d-1 to be categorical; got columns "
+            f"{sorted(categorical_features)}."
+        )
+    axes = [
+        torch.arange(categorical_features[j], dtype=like.dtype, device=like.device)
+        for j in range(d)
+    ]
+    grid = design_grid(axes, max_designs)
+    if grid is None:
         return None
-    axes = [torch.arange(v, dtype=like.dtype, device=like.device) for v in sizes]
-    grid = torch.cartesian_prod(*axes).reshape(total, len(sizes))
     grid = grid[novel_rows(grid, reference)]
     if grid.shape[0] == 0:
         return grid

@@ -3,7 +3,12 @@
 import pytest
 import torch
 
-from botorch_demo.neighbours import best_new_mutants, best_unseen_designs, single_site_mutants
+from botorch_demo.neighbours import (
+    best_new_mutants,
+    best_unseen_designs,
+    design_grid,
+    single_site_mutants,
+)
 
 CATS = {0: 4, 2: 3}
 
@@ -65,3 +70,14 @@ def test_best_unseen_designs_enumerates_small_spaces_only() -> None:
     assert best.tolist() == [[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
     assert best_unseen_designs(cats, seen, 10, score, like).shape == (4, 2)
     assert best_unseen_designs(cats, seen, 3, score, like, max_designs=5) is None
+    with pytest.raises(ValueError, match=r"every column 0\.\.d-1"):
+        best_unseen_designs({0: 3, 2: 2}, None, 3, score, like)
+
+
+def test_design_grid_builds_every_combination_up_to_a_bound() -> None:
+    choices = [torch.tensor([0.0, 1.0]), torch.tensor([5.0, 6.0, 7.0])]
+    grid = design_grid(choices, 6)
+    assert grid.shape == (6, 2)
+    assert {tuple(r) for r in grid.tolist()} == {(a, b) for a in (0, 1) for b in (5, 6, 7)}
+    assert design_grid(choices, 5) is None
+    assert design_grid([torch.tensor([2.0, 3.0])], 10).tolist() == [[2.0], [3.0]]

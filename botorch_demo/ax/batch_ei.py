@@ -21,6 +21,7 @@ from botorch.models.model import Model
 from torch import Tensor
 
 from botorch_demo.ax.utils import satisfies
+from botorch_demo.neighbours import design_grid
 
 _CHUNK = 4096
 
@@ -57,9 +58,9 @@ def enumerate_designs(
         )
         for j in range(d)
     ]
-    if math.prod(c.numel() for c in choices) > max_designs:
+    designs = design_grid(choices, max_designs)
+    if designs is None:
         return None
-    designs = torch.cartesian_prod(*choices).reshape(-1, d)
     return designs[satisfies(designs, linear_constraints)]
 
 

@@ -34,10 +34,14 @@ from ax.adapter.registry import (
 )
 from ax.adapter.torch import TorchAdapter
 from ax.exceptions.core import UserInputError
-from ax.storage.json_store.encoders import pausing_criterion_to_dict
+from ax.storage.json_store.encoders import (
+    pausing_criterion_to_dict,
+    transition_criterion_to_dict,
+)
 from ax.storage.json_store.registry import CORE_DECODER_REGISTRY, CORE_ENCODER_REGISTRY
 
-from botorch_demo.ax.criteria import DEMOBatchLimit
+from botorch_demo.ax.adapter import DEMOAdapter
+from botorch_demo.ax.criteria import DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
 
@@ -57,7 +61,7 @@ class DEMOGenerators(GeneratorRegistryBase):
 
 GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
     DEMOGenerators.DEMO.value: GeneratorSetup(
-        adapter_class=TorchAdapter,
+        adapter_class=DEMOAdapter,
         generator_class=DEMOGenerator,
         transforms=Mixed_transforms,
         standard_adapter_kwargs={"fit_tracking_metrics": False},
@@ -73,8 +77,12 @@ GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
 DECODER_ENTRIES: dict[str, type] = {
     DEMOGenerators.__name__: DEMOGenerators,
     DEMOBatchLimit.__name__: DEMOBatchLimit,
+    DEMODesignsResolved.__name__: DEMODesignsResolved,
 }
-ENCODER_ENTRIES: dict[type, object] = {DEMOBatchLimit: pausing_criterion_to_dict}
+ENCODER_ENTRIES: dict[type, object] = {
+    DEMOBatchLimit: pausing_criterion_to_dict,
+    DEMODesignsResolved: transition_criterion_to_dict,
+}
 
 
 def register() -> None:

@@ -86,7 +86,7 @@ def satisfied(X: Tensor, A: Tensor | None, b: Tensor | None, tol: float = 1e-8) 
     """Marks the rows of ``X`` with ``A x <= b + tol`` (all rows if ``A`` is None)."""
     if A is None or b is None:
         return torch.ones(X.shape[0], dtype=torch.bool, device=X.device)
-    return (X @ A.T.to(X) <= b.to(X) + tol).all(dim=-1)
+    return (X @ A.T.to(X) <= b.to(X).reshape(-1) + tol).all(dim=-1)
 
 
 def project_to_polytope(
@@ -122,7 +122,7 @@ def project_to_polytope(
     Z = torch.where(movable, torch.minimum(torch.maximum(X, lower), upper), X)
     if A is None or b is None or A.shape[0] == 0 or X.shape[0] == 0:
         return Z
-    A = A.to(X)
+    A, b = A.to(X), b.to(X).reshape(-1)
     free = A * movable.to(X)
     # Right-hand sides with the held columns moved over; slightly tightened so
     # that round-off never leaves a point just outside.
@@ -178,7 +178,7 @@ def make_feasible(
     for j, value in fixed.items():
         Z[:, j] = value
     discrete = {j: v.to(X) for j, v in (discrete_values or {}).items() if j not in fixed}
-    A, b = (None, None) if linear is None else (linear[0].to(X), linear[1].to(X))
+    A, b = (None, None) if linear is None else (linear[0].to(X), linear[1].to(X).reshape(-1))
     movable = torch.ones(d, dtype=torch.bool, device=X.device)
     for j in fixed:
         movable[j] = False

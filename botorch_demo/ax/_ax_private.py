@@ -4,9 +4,10 @@
   ``_experiment`` property raises when none is configured, and the public API
   offers nothing else), so :func:`client_experiment` reads
   ``Client._maybe_experiment``.
-- An ``Adapter`` keeps the optimization config it was built with in
-  ``_optimization_config`` and exposes no public property for it;
-  :func:`adapter_optimization_config` reads it for ``DEMOAdapter``. (Overriding
+- An ``Adapter`` keeps the optimization config and the experiment it was built
+  with in ``_optimization_config`` and ``_experiment`` and exposes no public
+  property for them; :func:`adapter_optimization_config` and
+  :func:`adapter_experiment` read them for ``DEMOAdapter``. (Overriding
   ``__init__`` instead is not possible: Ax filters the keyword arguments it
   passes to an adapter class by that class's own signature.)
 
@@ -54,3 +55,17 @@ def adapter_optimization_config(adapter: Adapter) -> OptimizationConfig | None:
             "version does not have; please report this incompatibility to botorch-demo."
         )
     return adapter._optimization_config
+
+
+def adapter_experiment(adapter: Adapter) -> Experiment:
+    """The experiment an ``Adapter`` was built for.
+
+    Raises:
+        AxError: If this Ax version no longer has ``Adapter._experiment``.
+    """
+    if not hasattr(adapter, "_experiment"):  # pragma: no cover
+        raise AxError(
+            "botorch_demo.ax reads `Adapter._experiment`, which this Ax version does "
+            "not have; please report this incompatibility to botorch-demo."
+        )
+    return adapter._experiment

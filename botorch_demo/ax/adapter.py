@@ -15,11 +15,17 @@ from __future__ import annotations
 from typing import Any
 
 from ax.adapter.torch import TorchAdapter
+from ax.core.arm import Arm
 from ax.core.optimization_config import MultiObjectiveOptimizationConfig, OptimizationConfig
 from ax.core.search_space import SearchSpace
+from ax.core.types import TModelPredictArm
 from ax.exceptions.core import DataRequiredError, UnsupportedError, UserInputError
+from ax.service.utils.best_point import get_best_by_raw_objective_with_trial_index
+from ax.utils.common.logger import get_logger
 
-from botorch_demo.ax._ax_private import adapter_optimization_config
+from botorch_demo.ax._ax_private import adapter_experiment, adapter_optimization_config
+
+logger = get_logger(__name__)
 
 NO_DATA_MESSAGE = (
     "DEMO needs offline data before it can propose designs: attach observed "
@@ -76,3 +82,36 @@ class DEMOAdapter(TorchAdapter):
             raise DataRequiredError(NO_DATA_MESSAGE)
         self.generator.objective_sign = objective_sign(adapter_optimization_config(self))
         super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
+
+    def model_best_point(
+        self,
+        search_space: SearchSpace | None = None,
+        optimization_config: OptimizationConfig | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[Arm, TModelPredictArm | None] | None:
+        """The best OBSERVED arm of the experiment, with its observed values.
+
+        DEMO's surrogate is deterministic and its cross-validation in-sample, so
+        ranking designs by it could report one that is worse than a design
+        already measured (also because Ax does not refit the adapter before a
+        best-point query, so results that came in since the last generation
+        would be missed). The raw best of the experiment's current data is
+        returned instead.
+        """
+        experiment = adapter_experiment(self)
+        config = optimization_config or adapter_optimization_config(self)
+        best = get_best_by_raw_objective_with_trial_index(
+            experiment=experiment, optimization_config=config
+        )
+        if best is None:
+            return None
+        trial_index, parameters, predictions = best
+        for arm in experiment.trials[trial_index].arms:
+            if arm.parameters == parameters:
+                logger.info(
+                    "DEMO reports the best observed design (trial "
+                    f"{trial_index}); its surrogate does not rank observed designs."
+                )
+                return arm, predictions
+        return None

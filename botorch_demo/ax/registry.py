@@ -74,10 +74,24 @@ GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
     ),
 }
 
+#: Ax's JSON encoder writes ``type(obj).__name__`` as an object's type. These
+#: classes are written under names that start with the package's name, so that
+#: loading a snapshot without ``import botorch_demo.ax`` fails with an Ax error
+#: that names the package to import ("... has a type
+#: botorch_demo.ax.DEMOGenerators that is not registered ...").
+JSON_TYPE_NAMES: dict[type, str] = {
+    DEMOGenerators: "botorch_demo.ax.DEMOGenerators",
+    DEMOBatchLimit: "botorch_demo.ax.DEMOBatchLimit",
+    DEMODesignsResolved: "botorch_demo.ax.DEMODesignsResolved",
+}
+for _cls, _json_name in JSON_TYPE_NAMES.items():
+    _cls.__name__ = _json_name
+
 DECODER_ENTRIES: dict[str, type] = {
-    DEMOGenerators.__name__: DEMOGenerators,
-    DEMOBatchLimit.__name__: DEMOBatchLimit,
-    DEMODesignsResolved.__name__: DEMODesignsResolved,
+    **{name: cls for cls, name in JSON_TYPE_NAMES.items()},
+    # Snapshots written before the names above.
+    "DEMOGenerators": DEMOGenerators,
+    "DEMOBatchLimit": DEMOBatchLimit,
 }
 ENCODER_ENTRIES: dict[type, object] = {
     DEMOBatchLimit: pausing_criterion_to_dict,

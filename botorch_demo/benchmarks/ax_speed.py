@@ -82,7 +82,7 @@ def naive_loop(frame: pd.DataFrame) -> None:
 
 
 def sqlite_round_trip(client: Client, path: Path) -> tuple[float, float]:
-    sqlite_storage_config(path)  # Binds Ax's engine to this file and creates tables.
+    sqlite_storage_config(path, rebind=True)  # Binds Ax's engine to this file, makes tables.
     config = registry_bundle().sqa_config
     experiment = client._experiment
     save_s, _ = timed(lambda: save_experiment(experiment, config=config))

@@ -6,10 +6,18 @@ ascent on a surrogate, and the top existing designs are noised and denoised with
 that model towards a high target score.
 """
 
+from botorch_demo.botorch_model import DEMOSurrogateModel, surrogate_model
 from botorch_demo.config import DEMOConfig
 from botorch_demo.generation import gen_candidates_demo
 from botorch_demo.model import DEMO
 
 __version__ = "0.1.0"
 
-__all__ = ["DEMO", "DEMOConfig", "__version__", "gen_candidates_demo"]
+__all__ = [
+    "DEMO",
+    "DEMOConfig",
+    "DEMOSurrogateModel",
+    "__version__",
+    "gen_candidates_demo",
+    "surrogate_model",
+]

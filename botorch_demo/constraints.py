@@ -257,3 +257,53 @@ def integer_values(bounds: Tensor, integer_features: Sequence[int] | None) -> di
             raise InputDataError(f"Column {j} has no integer inside its bounds.")
         out[int(j)] = torch.arange(lo, hi + 1, dtype=bounds.dtype, device=bounds.device)
     return out
+
+
+def feasibility_map(
+    bounds: Tensor,
+    categorical_features: Mapping[int, int] | None = None,
+    fixed_features: Mapping[int, float] | None = None,
+    inequality_constraints: InequalityConstraints | None = None,
+    integer_features: Sequence[int] | None = None,
+):
+    """A function that makes ``n x d`` raw designs feasible, or None if there is
+    nothing to enforce.
+
+    The function sets ``fixed_features``, projects onto
+    ``inequality_constraints`` (``optimize_acqf`` format) and snaps integer and
+    categorical columns (see :func:`make_feasible`). It raises
+    ``InputDataError`` if a design cannot be repaired (the discrete columns
+    alone cannot meet a constraint).
+
+    Raises:
+        InputDataError: For constraints on categorical columns, fixed values
+            outside the bounds, or malformed constraints.
+    """
+    d = bounds.shape[-1]
+    fixed = {int(j): float(v) for j, v in (fixed_features or {}).items()}
+    for j, v in fixed.items():
+        if not 0 <= j < d:
+            raise InputDataError(f"fixed feature {j} is not a column index in 0..{d - 1}.")
+        if not float(bounds[0, j]) <= v <= float(bounds[1, j]):
+            raise InputDataError(f"fixed value {v} of column {j} is outside its bounds.")
+    linear = inequality_matrix(inequality_constraints, d, like=bounds)
+    cats = dict(categorical_features or {})
+    if linear is not None and any(bool(linear[0][:, j].ne(0).any()) for j in cats):
+        raise InputDataError("Inequality constraints cannot involve categorical columns.")
+    discrete = integer_values(bounds, integer_features)
+    for j, k in cats.items():
+        discrete[j] = torch.arange(k, dtype=bounds.dtype, device=bounds.device)
+    if not fixed and linear is None and not integer_features:
+        return None
+
+    def feasible(X: Tensor) -> Tensor:
+        Z, ok = make_feasible(X, bounds.to(X), fixed, linear, discrete)
+        if not bool(ok.all()):
+            raise InputDataError(
+                f"{int((~ok).sum())} designs cannot satisfy the inequality constraints "
+                "with integer or categorical columns at allowed values; check that "
+                "the constraints leave feasible designs."
+            )
+        return Z
+
+    return feasible

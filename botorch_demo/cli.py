@@ -51,7 +51,7 @@ def run_command(args: argparse.Namespace) -> dict:
     Returns:
         The printed summary as a dict.
     """
-    from botorch_demo.benchmarks import load_task, score_candidates
+    from botorch_demo.tasks import load_task, score_candidates
 
     task = load_task(args.task, data_dir=args.data_dir)
     config = PRESETS[args.preset]()

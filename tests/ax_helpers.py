@@ -10,7 +10,7 @@ import torch
 from ax.api.client import Client
 from ax.api.configs import ChoiceParameterConfig
 
-from botorch_demo.benchmarks import load_task
+from botorch_demo.tasks import load_task
 
 LETTERS = np.array(list("ACGT"))
 NAMES = [f"p{i}" for i in range(8)]

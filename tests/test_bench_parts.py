@@ -10,7 +10,6 @@ import pytest
 import torch
 from botorch.utils.testing import BotorchTestCase
 
-from botorch_demo.benchmarks import load_task
 from botorch_demo.benchmarks.cmaes import cmaes_candidates
 from botorch_demo.benchmarks.components import SharedModels
 from botorch_demo.benchmarks.harness import resolve_seeds, resolve_tasks, run_benchmark
@@ -29,6 +28,7 @@ from botorch_demo.benchmarks.runner import worker_threads
 from botorch_demo.benchmarks.store import CellKey, CellStore, atomic_write_json
 from botorch_demo.benchmarks.sweep import run_m_sweep
 from botorch_demo.cli import build_parser, main
+from botorch_demo.tasks import load_task
 
 HAS_AX = importlib.util.find_spec("botorch_demo.ax") is not None
 ALL_METHODS = [

@@ -38,7 +38,7 @@ from botorch_demo.ax import (
     registry_bundle,
     sqlite_storage_config,
 )
-from botorch_demo.benchmarks import load_task
+from botorch_demo.tasks import load_task
 
 LETTERS = np.array(list("ACGT"))
 NAMES = [f"p{i}" for i in range(8)]

@@ -41,7 +41,7 @@ import torch
 from torch import Tensor
 
 from botorch_demo.benchmarks.profiles import BOSettings
-from botorch_demo.benchmarks.task import OfflineTask
+from botorch_demo.tasks.task import OfflineTask
 
 METRIC = "y"
 

@@ -15,15 +15,10 @@ cells need.
 
 from __future__ import annotations
 
-import datetime as _dt
-import os
-import platform
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +26,18 @@ import torch
 from tqdm.auto import tqdm
 
 from botorch_demo.benchmarks.components import SharedModels
-from botorch_demo.benchmarks.loaders import load_task
+from botorch_demo.benchmarks.environment import environment, utc_now
 from botorch_demo.benchmarks.methods import (
     MethodContext,
     resolve_methods,
 )
 from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
-from botorch_demo.benchmarks.protocol import score_candidates
-from botorch_demo.benchmarks.registry import get_spec
 from botorch_demo.benchmarks.runner import Report, run_jobs
 from botorch_demo.benchmarks.store import CellKey, CellStore, atomic_write_json, atomic_write_text
-from botorch_demo.benchmarks.task import OfflineTask
+from botorch_demo.tasks.loaders import load_task
+from botorch_demo.tasks.protocol import score_candidates
+from botorch_demo.tasks.registry import get_spec
+from botorch_demo.tasks.task import OfflineTask
 
 
 @dataclass(frozen=True)
@@ -211,38 +207,6 @@ def run_group(job: GroupJob, report: Report) -> list[CellKey]:
 
 
 # ---------------------------------------------------------------- the run
-def utc_now() -> str:
-    """The current UTC time, ISO 8601, to the second."""
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def environment(device: str) -> dict[str, Any]:
-    """Versions and machine description stored with the results."""
-    info: dict[str, Any] = {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or None,
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "device": device,
-        "versions": {
-            d: _version(d)
-            for d in ("botorch-demo", "torch", "botorch", "gpytorch", "ax-platform", "cma", "numpy")
-        },
-    }
-    if device.startswith("cuda") and torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
-    return info
-
-
 def run_benchmark(
     tasks: Sequence[str] | str = ("tfbind8", "levy"),
     methods: Sequence[str] | str | None = None,

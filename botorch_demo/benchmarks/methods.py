@@ -23,7 +23,7 @@ from torch import Tensor
 
 from botorch_demo.benchmarks.components import COMPONENTS, PhaseCallback, SharedModels
 from botorch_demo.benchmarks.profiles import BenchProfile
-from botorch_demo.benchmarks.task import OfflineTask
+from botorch_demo.tasks.task import OfflineTask
 
 
 @dataclass

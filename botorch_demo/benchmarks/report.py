@@ -27,9 +27,9 @@ from typing import Any
 import torch
 
 from botorch_demo.benchmarks.paper import paper_d_best, paper_results, paper_value
-from botorch_demo.benchmarks.protocol import mean_and_stderr, score_candidates
 from botorch_demo.benchmarks.store import CellKey, CellStore
-from botorch_demo.benchmarks.task import OfflineTask
+from botorch_demo.tasks.protocol import mean_and_stderr, score_candidates
+from botorch_demo.tasks.task import OfflineTask
 
 #: Columns of results.csv, in order.
 CSV_COLUMNS = (

@@ -27,15 +27,13 @@ import torch
 from tqdm.auto import tqdm
 
 from botorch_demo.benchmarks.components import SharedModels
+from botorch_demo.benchmarks.environment import environment, utc_now
 from botorch_demo.benchmarks.harness import (
     cached_task,
-    environment,
     resolve_seeds,
     resolve_tasks,
-    utc_now,
 )
 from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
-from botorch_demo.benchmarks.protocol import mean_and_stderr, score_candidates
 from botorch_demo.benchmarks.runner import Report, run_jobs
 from botorch_demo.benchmarks.store import (
     CellStore,
@@ -43,6 +41,7 @@ from botorch_demo.benchmarks.store import (
     atomic_write_json,
     atomic_write_text,
 )
+from botorch_demo.tasks.protocol import mean_and_stderr, score_candidates
 
 #: m from 0 to 1000 in steps of 100 (the paper's Figure 4).
 DEFAULT_MS = tuple(range(0, 1001, 100))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from botorch_demo.benchmarks.task import OfflineTask
+from botorch_demo.tasks.task import OfflineTask
 
 DEFAULT_BUDGET = 256
 PAPER_PERCENTILES = (100.0, 50.0)

@@ -20,21 +20,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from botorch_demo.benchmarks.design_bench_io import (
+from botorch_demo.tasks.design_bench_io import (
     iter_shards,
     read_design_bench_folder,
 )
-from botorch_demo.benchmarks.offline import offline_indices
-from botorch_demo.benchmarks.oracles import (
+from botorch_demo.tasks.offline import offline_indices
+from botorch_demo.tasks.oracles import (
     LevyOracle,
     LookupOracle,
     Oracle,
     UnavailableOracle,
     build_lookup_table,
 )
-from botorch_demo.benchmarks.registry import TaskSpec, get_spec
-from botorch_demo.benchmarks.sequences import decode_codes, encode_tokens
-from botorch_demo.benchmarks.task import OfflineTask, TaskInfo
+from botorch_demo.tasks.registry import TaskSpec, get_spec
+from botorch_demo.tasks.sequences import decode_codes, encode_tokens
+from botorch_demo.tasks.task import OfflineTask, TaskInfo
 
 ENV_VAR = "BOTORCH_DEMO_DATA"
 

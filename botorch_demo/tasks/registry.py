@@ -1,7 +1,7 @@
 """Registry of the offline-MBO tasks: names, on-disk layout and constants.
 
 Every task is described by a :class:`TaskSpec`. The loaders in
-:mod:`botorch_demo.benchmarks.loaders` read a spec to find and shape the data, so
+:mod:`botorch_demo.tasks.loaders` read a spec to find and shape the data, so
 adding a task that design-bench ships as ``<folder>/<prefix>-{x,y}-<i>.npy`` shards
 only needs a new :class:`TaskSpec` (see :func:`register_task`).
 """

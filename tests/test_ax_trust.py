@@ -152,9 +152,11 @@ class TestConstraintsByConstruction(unittest.TestCase):
             space.check_membership(parameters, raise_error=True)
             self.assertLessEqual(parameters["x1"] + parameters["x2"], 1.0 + 1e-8)
             self.assertIsInstance(parameters["k"], int)
-        # The edits pushed towards the optimum end up ON the boundary, not rejected.
-        sums = [p["x1"] + p["x2"] for p in trials.values()]
-        self.assertGreater(max(sums), 0.99)
+        # Edits pushed past the boundary (towards the optimum) are projected ONTO it
+        # rather than rejected: some designs lie on a constraint's boundary, which
+        # rejection of continuous edits never produces.
+        slack = [min(1.0 - p["x1"] - p["x2"], 4.5 - p["x2"] - p["k"]) for p in trials.values()]
+        self.assertGreater(sum(abs(s) < 1e-6 for s in slack), 0)
 
 
 class TestOneBatchUnderTheOrchestrator(unittest.TestCase):

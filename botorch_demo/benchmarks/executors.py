@@ -190,10 +190,11 @@ class RayExecutor:
     Args:
         address: A running cluster (``"auto"``, ``"ray://host:10001"``, ...);
             ``None`` starts a local Ray instance, shut down by :meth:`shutdown`.
-        num_cpus: CPUs per task (also its torch threads).
-        num_gpus: GPUs per task (Ray sets ``CUDA_VISIBLE_DEVICES`` for it).
-        init_kwargs: Extra :func:`ray.init` arguments (e.g. ``num_cpus`` of a
-            local instance).
+        cpus_per_task: CPUs of each task (``num_cpus``).
+        gpus_per_task: GPUs of each task (``num_gpus``; Ray sets
+            ``CUDA_VISIBLE_DEVICES`` for it).
+        init_kwargs: Extra :func:`ray.init` arguments, e.g. ``num_cpus=2`` for
+            the size of a local instance.
 
     Raises:
         ImportError: When Ray is not installed (``pip install "botorch-demo[ray]"``).
@@ -202,8 +203,8 @@ class RayExecutor:
     def __init__(
         self,
         address: str | None = None,
-        num_cpus: float = 1,
-        num_gpus: float = 0,
+        cpus_per_task: float = 1,
+        gpus_per_task: float = 0,
         **init_kwargs: Any,
     ) -> None:
         ray = _import_extra("ray", "ray")
@@ -220,7 +221,7 @@ class RayExecutor:
             kwargs.update(init_kwargs)
             ray.init(**kwargs)
         self._remote = ray.remote(_ray_call).options(
-            num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0
+            num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_retries=0
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
@@ -356,7 +357,9 @@ def make_executor(
     if name == "local":
         yield None
     elif name == "ray":
-        executor = RayExecutor(ray_address, num_cpus=cpus_per_cell, num_gpus=gpus_per_cell)
+        executor = RayExecutor(
+            ray_address, cpus_per_task=cpus_per_cell, gpus_per_task=gpus_per_cell
+        )
         try:
             yield executor
         finally:

@@ -4,7 +4,8 @@
 
 Prints (and returns) wall times of one run of the cells with
 
-* ``local``: the built-in runner, ``--workers`` processes;
+* ``local``: the built-in runner, in this process and with ``--cpus`` worker
+  processes (one torch thread each);
 * ``ray``: a local Ray instance with ``--cpus`` CPUs, one CPU per group (the
   instance's start counted separately);
 
@@ -40,7 +41,7 @@ def _round_trips(executor: Any, fn: Any, args: tuple, n: int) -> float:
 
 
 def measure(
-    tasks: list[str], methods: str, seeds: int, profile: str, workers: int, cpus: int, n: int
+    tasks: list[str], methods: str, seeds: int, profile: str, cpus: int, n: int
 ) -> dict[str, float]:
     """Run the measurements; see the module docstring.
 
@@ -55,9 +56,12 @@ def measure(
     try:
         torch.set_num_threads(1)
         tic = time.perf_counter()
-        local = run_benchmark(out=tmp / "local", workers=workers, **kw)
-        out["local_wall_s"] = time.perf_counter() - tic
+        local = run_benchmark(out=tmp / "local", **kw)
+        out["local_1_process_wall_s"] = time.perf_counter() - tic
         out["cells"] = len(local.computed)
+        tic = time.perf_counter()
+        run_benchmark(out=tmp / "local-workers", workers=cpus, **kw)
+        out[f"local_{cpus}_workers_wall_s"] = time.perf_counter() - tic
 
         tic = time.perf_counter()
         ray_ex = RayExecutor(cpus_per_task=1, num_cpus=cpus)
@@ -97,8 +101,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     p.add_argument("--methods", default="demo,grad")
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--profile", default="smoke")
-    p.add_argument("--workers", type=int, default=1, help="local processes")
-    p.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray instance")
+    p.add_argument(
+        "--cpus", type=int, default=2, help="CPUs of the local Ray instance and local workers"
+    )
     p.add_argument("--n", type=int, default=5, help="round trips per overhead measurement")
     args = p.parse_args(argv)
     result = measure(
@@ -106,12 +111,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         args.methods,
         args.seeds,
         args.profile,
-        args.workers,
         args.cpus,
         args.n,
     )
     for key, value in result.items():
-        print(f"{key:45s} {value:8.2f}")
+        print(f"{key:45s} {value:9.3f}")
     return result
 
 

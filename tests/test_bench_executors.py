@@ -277,6 +277,27 @@ class TestExecutorParts(BotorchTestCase):
             CellStore(tmp / "pool").json_path(CellKey("levy", "boom-test", 0)).exists()
         )
 
+    def test_two_workers_on_one_group_write_each_cell_once(self) -> None:
+        def slow(ctx):
+            time.sleep(0.3)
+            return MethodOutput(ctx.task.train_X[: ctx.q].clone())
+
+        names = ("slow-a-test", "slow-b-test")
+        for name in names:
+            register_method(Method(name, name, "slow", (), slow))
+            self.addCleanup(METHODS.pop, name)
+        tmp = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, tmp, True)
+        from botorch_demo.benchmarks.harness import GroupJob, run_group
+        from botorch_demo.benchmarks.profiles import get_profile
+
+        job = GroupJob("levy", 0, names, get_profile("smoke"), str(tmp))
+        with cf.ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(run_group, job, lambda kind, text: None) for _ in range(2)]
+            computed = [key for run in runs for key in run.result()]
+        self.assertEqual(sorted(computed), [CellKey("levy", n, 0) for n in names])
+        self.assertEqual(list(tmp.rglob("*.lock")), [])
+
     def test_any_executor_with_submit(self) -> None:
         def ok(ctx):
             return MethodOutput(ctx.task.train_X[: ctx.q].clone())

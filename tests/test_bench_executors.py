@@ -134,6 +134,18 @@ class TestCellStoreIntegrity(BotorchTestCase):
         self.store.tensor_path(self.key).unlink()
         self.assertIn("unreadable", self.store.status(self.key, "fp"))
 
+    def test_the_m_sweep_checks_its_groups_too(self) -> None:
+        from botorch_demo.benchmarks.store import save_cell_files
+        from botorch_demo.benchmarks.sweep import _is_done, _paths
+
+        json_path, pt_path = _paths(self.tmp, "levy", 0)
+        record = {"fingerprint": "fp", "by_m": {"0": {}, "100": {}}}
+        save_cell_files(json_path, pt_path, record, {"candidates": torch.zeros(2, 3, 4)})
+        self.assertTrue(_is_done(self.tmp, "levy", 0, "fp", [0, 100]))
+        flip_bytes(pt_path, offset_from_end=100, n=4)
+        with pytest.warns(UserWarning, match="levy/seed0 .* corrupt"):
+            self.assertFalse(_is_done(self.tmp, "levy", 0, "fp", [0, 100]))
+
 
 class TestCellLocks(BotorchTestCase):
     def setUp(self) -> None:

@@ -133,6 +133,65 @@ def atomic_torch_save(path: str | Path, obj: Any) -> None:
     _atomic_write(Path(path), lambda tmp: torch.save(obj, tmp))
 
 
+def save_cell_files(
+    json_path: Path, tensor_path: Path, record: dict[str, Any], tensors: dict[str, Any]
+) -> None:
+    """Write a cell: the tensors first, then the record (the marker) with its hashes.
+
+    The record is stored with an ``integrity`` entry: the SHA-256 of the
+    tensors file and of the record (see :func:`verify_cell_files`).
+
+    Args:
+        json_path: The record's path.
+        tensor_path: The tensors' path.
+        record: JSON-friendly metrics and metadata.
+        tensors: ``torch.save``-able tensors.
+    """
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    data = buffer.getvalue()
+    atomic_write_bytes(tensor_path, data)
+    record = {k: v for k, v in record.items() if k != "integrity"}
+    record["integrity"] = {
+        "tensors_sha256": sha256_bytes(data),
+        "record_sha256": record_digest(record),
+    }
+    atomic_write_json(json_path, record)
+
+
+def verify_cell_files(json_path: Path, tensor_path: Path) -> dict[str, Any]:
+    """Check a record and its tensors file against the hashes in the record.
+
+    Returns:
+        The verified record.
+
+    Raises:
+        CorruptCell: Naming what is wrong: an unreadable or missing file, no
+            hashes, or a hash mismatch.
+    """
+    path = json_path
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise CorruptCell(f"{path.name} is unreadable ({err})") from None
+    if not isinstance(record, dict):
+        raise CorruptCell(f"{path.name} does not hold a cell record")
+    integrity = record.get("integrity")
+    if not isinstance(integrity, dict):
+        raise CorruptCell(f"{path.name} carries no integrity hashes (written before them?)")
+    if integrity.get("record_sha256") != record_digest(record):
+        raise CorruptCell(f"{path.name} was edited after it was written (hash mismatch)")
+    try:
+        data = tensor_path.read_bytes()
+    except OSError as err:
+        raise CorruptCell(f"{tensor_path.name} is unreadable ({err})") from None
+    if integrity.get("tensors_sha256") != sha256_bytes(data):
+        raise CorruptCell(
+            f"{tensor_path.name} does not match its hash (truncated or altered, {len(data)} bytes)"
+        )
+    return record
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -239,57 +298,23 @@ class CellStore:
             The verified record.
 
         Raises:
-            CorruptCell: Naming what is wrong (unreadable or missing file, no
-                hashes, a hash mismatch).
+            CorruptCell: Naming what is wrong (see :func:`verify_cell_files`).
         """
-        path, tensor_path = self.json_path(key), self.tensor_path(key)
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError) as err:
-            raise CorruptCell(f"{path.name} is unreadable ({err})") from None
-        if not isinstance(record, dict):
-            raise CorruptCell(f"{path.name} does not hold a cell record")
-        integrity = record.get("integrity")
-        if not isinstance(integrity, dict):
-            raise CorruptCell(f"{path.name} carries no integrity hashes (written before them?)")
-        if integrity.get("record_sha256") != record_digest(record):
-            raise CorruptCell(f"{path.name} was edited after it was written (hash mismatch)")
-        try:
-            data = tensor_path.read_bytes()
-        except OSError as err:
-            raise CorruptCell(f"{tensor_path.name} is unreadable ({err})") from None
-        if integrity.get("tensors_sha256") != sha256_bytes(data):
-            raise CorruptCell(
-                f"{tensor_path.name} does not match its hash (truncated or altered, "
-                f"{len(data)} bytes)"
-            )
-        return record
+        return verify_cell_files(self.json_path(key), self.tensor_path(key))
 
     def is_done(self, key: CellKey, fingerprint: str) -> bool:
         """Whether the cell is finished, verified, under the given profile fingerprint."""
         return self.status(key, fingerprint) == "done"
 
     def save(self, key: CellKey, record: dict[str, Any], tensors: dict[str, Any]) -> None:
-        """Store a finished cell: tensors first, then the metrics (the marker).
-
-        The record is stored with an ``integrity`` entry: the SHA-256 of the
-        tensors file and of the record (see :meth:`verify`).
+        """Store a finished cell with its integrity hashes (see :func:`save_cell_files`).
 
         Args:
             key: The cell.
             record: JSON-friendly metrics and metadata.
             tensors: Candidates, scores and predictions (``torch.save``-able).
         """
-        buffer = io.BytesIO()
-        torch.save(tensors, buffer)
-        data = buffer.getvalue()
-        atomic_write_bytes(self.tensor_path(key), data)
-        record = {k: v for k, v in record.items() if k != "integrity"}
-        record["integrity"] = {
-            "tensors_sha256": sha256_bytes(data),
-            "record_sha256": record_digest(record),
-        }
-        atomic_write_json(self.json_path(key), record)
+        save_cell_files(self.json_path(key), self.tensor_path(key), record, tensors)
 
     def load_record(self, key: CellKey) -> dict[str, Any]:
         """The metrics of a finished cell.

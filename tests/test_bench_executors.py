@@ -387,6 +387,20 @@ class TestExecutorsEndToEnd(BotorchTestCase):
         self.assertTrue(ray.is_initialized(), "an executor shuts down only a Ray it started")
         self.check_against_reference(result, out, "RayExecutor")
 
+    def test_a_failing_remote_cell_is_named(self) -> None:
+        pytest.importorskip("ray")
+        out = self.tmp / "ray-fails"
+        (out / "cells" / "levy").mkdir(parents=True)
+        (out / "cells" / "levy" / "grad").write_text("a file where a folder should be")
+        kw = dict(self.kw, tasks=["levy"], methods=["grad"], seeds=1)
+        with RayExecutor(cpus_per_task=1) as ex, self.assertRaises(CellFailed) as caught:
+            run_benchmark(out=out, executor=ex, **kw)
+        # The message starts with the cell, not with Ray's remote traceback.
+        message = str(caught.exception)
+        self.assertTrue(
+            message.startswith("Benchmark cell levy/grad/seed0: cannot create"), message
+        )
+
     def test_submitit_local_jobs_give_the_local_results(self) -> None:
         submitit = pytest.importorskip("submitit")
         out = self.tmp / "submitit"

@@ -171,7 +171,11 @@ def run_on_executor(
 def _describe_failure(job: GroupJob, err: BaseException, store: CellStore) -> str:
     unfinished = [str(k) for k in _group_cells(job) if not store.json_path(k).is_file()]
     text = str(err).strip() or type(err).__name__
-    if isinstance(err, CellFailed) or "CellFailed" in text:
+    marker = "CellFailed: "
+    if marker in text:
+        # Ray and submitit put the remote traceback first; the message is last.
+        return text[text.rindex(marker) + len(marker) :].strip()
+    if isinstance(err, CellFailed):
         return text
     return (
         f"Benchmark group {job.task}/seed{job.seed} failed (unfinished cells: "

@@ -196,7 +196,12 @@ def run_group(job: GroupJob, report: Report) -> list[CellKey]:
     done = []
     for method in methods:
         key = CellKey(job.task, method.name, job.seed)
-        lock = store.claim(key, {"executor": job.executor})
+        try:
+            lock = store.claim(key, {"executor": job.executor})
+        except OSError as err:
+            raise CellFailed(
+                f"Benchmark cell {key}: cannot create its lock file {store.lock_path(key)}: {err}"
+            ) from err
         if lock is None:
             continue  # another worker computes it
         try:

@@ -264,6 +264,24 @@ class TestExecutorParts(BotorchTestCase):
             with make_executor("ray", out="unused", cpus_per_cell=0):
                 pass
 
+    def test_cli_executor_options(self) -> None:
+        from botorch_demo.cli import build_parser, main
+
+        argv = ["bench", "--executor", "submitit", "--slurm-partition", "gpu"]
+        argv += ["--slurm-time", "4:00:00", "--gpus-per-cell", "1", "--cpus-per-cell", "8"]
+        args = build_parser().parse_args(argv)
+        self.assertEqual(
+            (args.executor, args.slurm_partition, args.slurm_time, args.gpus_per_cell),
+            ("submitit", "gpu", "4:00:00", 1),
+        )
+        self.assertEqual(build_parser().parse_args(["bench"]).executor, "local")
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp, True)
+        bad = ["bench", "--task", "levy", "--methods", "grad", "--seeds", "1", "--out", tmp]
+        with self.assertRaisesRegex(SystemExit, "slurm-time must be"):
+            main([*bad, "--profile", "smoke", "--executor", "submitit", "--slurm-time", "1:30"])
+        self.assertEqual(list(Path(tmp).iterdir()), [])  # refused before any work
+
     def test_auto_device_follows_the_visible_gpus(self) -> None:
         expected = "cuda" if torch.cuda.is_available() else "cpu"
         self.assertEqual(resolve_device("auto"), expected)

@@ -170,6 +170,20 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         help="comma-separated method names (default: all): "
         "demo, demo-no-pseudo-target, demo-no-editing, ddom, grad, cma-es, bo-qei",
     )
+    # Executors (botorch_demo.benchmarks.executors; docs/benchmarks_harness.md).
+    ex = p.add_argument_group("executor (where the (task, seed) groups run)")
+    ex.add_argument(
+        "--executor",
+        choices=("local", "ray", "submitit"),
+        default="local",
+        help="local processes (--workers), Ray tasks or submitit/SLURM jobs",
+    )
+    ex.add_argument("--ray-address", default=None, help="Ray cluster (default: a local instance)")
+    ex.add_argument("--cpus-per-cell", type=int, default=1, help="CPUs (threads) per group")
+    ex.add_argument("--gpus-per-cell", type=int, default=0, help="GPUs per group")
+    ex.add_argument("--slurm-partition", default=None, help="SLURM partition (submitit)")
+    ex.add_argument("--slurm-time", default="60", help="minutes, h:mm:ss or d-hh:mm:ss per job")
+    ex.add_argument("--log-folder", default=None, help="submitit logs (default: OUT/submitit)")
     p.set_defaults(func=bench_command)
 
 
@@ -182,24 +196,37 @@ def bench_command(args: argparse.Namespace) -> dict:
     Returns:
         The results.json content.
     """
+    from botorch_demo.benchmarks.executors import CellFailed, make_executor
     from botorch_demo.benchmarks.harness import run_benchmark
     from botorch_demo.benchmarks.store import OutputFolderConflict
 
     tasks, methods = _validated(args, "bench")
     try:
-        result = run_benchmark(
-            tasks=tasks,
-            methods=methods,
-            seeds=args.seeds,
-            profile=args.profile,
+        with make_executor(
+            args.executor,
             out=args.out,
-            workers=args.workers,
-            device=args.device,
-            data_dir=args.data_dir,
-            progress=not args.no_progress,
-            overwrite=args.overwrite,
-        )
-    except OutputFolderConflict as err:
+            ray_address=args.ray_address,
+            cpus_per_cell=args.cpus_per_cell,
+            gpus_per_cell=args.gpus_per_cell,
+            slurm_partition=args.slurm_partition,
+            slurm_time=args.slurm_time,
+            log_folder=args.log_folder,
+        ) as executor:
+            result = run_benchmark(
+                tasks=tasks,
+                methods=methods,
+                seeds=args.seeds,
+                profile=args.profile,
+                out=args.out,
+                workers=args.workers,
+                device=args.device,
+                data_dir=args.data_dir,
+                progress=not args.no_progress,
+                overwrite=args.overwrite,
+                executor=executor,
+                threads_per_cell=None if executor is None else args.cpus_per_cell,
+            )
+    except (OutputFolderConflict, CellFailed, ImportError, ValueError) as err:
         raise SystemExit(f"botorch-demo bench: error: {err}") from None
     print(
         f"{len(result.computed)} cells computed, {len(result.skipped)} skipped (already "

@@ -9,13 +9,18 @@ Work is grouped by (task, seed): the methods of a group share their trained
 components (:mod:`botorch_demo.benchmarks.components`), and groups are
 independent, so ``workers > 1`` runs groups in parallel processes. Each finished
 (task, method, seed) cell is stored at once (:mod:`botorch_demo.benchmarks.store`);
-a rerun skips finished cells and only builds the components that the missing
-cells need.
+a rerun skips finished (and verified) cells and only builds the components that
+the missing cells need. ``executor=`` runs the groups on Ray, SLURM (submitit)
+or any ``concurrent.futures``-like executor
+(:mod:`botorch_demo.benchmarks.executors`); the store is then the shared state
+of the run.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,6 +32,13 @@ from tqdm.auto import tqdm
 
 from botorch_demo.benchmarks.components import SharedModels
 from botorch_demo.benchmarks.environment import environment, utc_now
+from botorch_demo.benchmarks.executors import (
+    CellFailed,
+    ExecutorLike,
+    resolve_device,
+    run_on_executor,
+    worker_identity,
+)
 from botorch_demo.benchmarks.methods import (
     MethodContext,
     resolve_methods,
@@ -50,8 +62,10 @@ class GroupJob:
         methods: Names of the methods still to run, in registry order.
         profile: The benchmark profile.
         out: Output folder.
-        device: Torch device name.
+        device: Torch device name (``"auto"``: ``cuda`` when a GPU is visible).
         data_dir: Optional data folder for :func:`load_task`.
+        threads: Torch threads of a remote worker (``None``: leave as is).
+        executor: Name of the executor, stored in the cells' records.
     """
 
     task: str
@@ -61,6 +75,11 @@ class GroupJob:
     out: str
     device: str = "cpu"
     data_dir: str | None = None
+    threads: int | None = None
+    executor: str = "local"
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,6 +90,9 @@ class BenchmarkResult:
         out: Output folder.
         computed: Cells computed by this call.
         skipped: Cells found finished and not recomputed.
+        corrupt: Cells found stored but failing their integrity check (then
+            recomputed), with the reason.
+        busy: Cells left to another worker holding their lock (not in the outputs).
         results: The content of ``results.json``.
         files: Paths of the written files (``json``, ``csv``, ``markdown``,
             ``reliability``, ``distributions``).
@@ -79,6 +101,8 @@ class BenchmarkResult:
     out: Path
     computed: list[CellKey] = field(default_factory=list)
     skipped: list[CellKey] = field(default_factory=list)
+    corrupt: list[tuple[CellKey, str]] = field(default_factory=list)
+    busy: list[CellKey] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -137,18 +161,30 @@ def cached_task(name: str, data_dir: str | None) -> OfflineTask:
 def run_group(job: GroupJob, report: Report) -> list[CellKey]:
     """Run the pending methods of one (task, seed) group and store each cell.
 
+    Each cell is claimed (a lock file in the store) before it is computed and
+    checked again once claimed: a cell finished or held by another worker is
+    left alone, so two workers never write the same cell.
+
     Args:
         job: The group.
         report: Progress events: ``("phase", text)`` and ``("done", cell)``.
 
     Returns:
         The cells computed.
+
+    Raises:
+        CellFailed: Naming the cell, the host and the original error.
     """
     profile = job.profile
     task = cached_task(job.task, job.data_dir)
-    device = torch.device(job.device)
-    methods = resolve_methods(job.methods)
+    device = torch.device(resolve_device(job.device))
     store = CellStore(job.out)
+    fingerprint = profile.fingerprint()
+    methods = [
+        m
+        for m in resolve_methods(job.methods)
+        if not store.is_done(CellKey(job.task, m.name, job.seed), fingerprint)
+    ]
     current = {"method": ""}
 
     def on_phase(text: str) -> None:
@@ -159,51 +195,88 @@ def run_group(job: GroupJob, report: Report) -> list[CellKey]:
     shared_by = {c: sum(c in m.components for m in methods) for c in needed}
     done = []
     for method in methods:
-        current["method"] = method.name
-        on_phase("starting")
-        built_before = sum(shared.seconds.values())
-        tic = time.perf_counter()
-        ctx = MethodContext(task, job.seed, profile, shared, device, on_phase)
-        output = method.run(ctx)
-        elapsed = time.perf_counter() - tic
-        own = max(0.0, elapsed - (sum(shared.seconds.values()) - built_before))
-        on_phase("scoring with the oracle")
-        X = output.candidates.detach().to("cpu", torch.float64)
-        scores = score_candidates(task, X, budget=profile.q)
         key = CellKey(job.task, method.name, job.seed)
-        record = {
-            "task": job.task,
-            "method": method.name,
-            "label": method.label,
-            "seed": job.seed,
-            "profile": profile.name,
-            "fingerprint": profile.fingerprint(),
-            "q": profile.q,
-            "p100": float(scores.p100),
-            "p50": float(scores.p50),
-            "proportion_above_d_best": float(scores.proportion_above_best),
-            "d_best": float(task.d_best),
-            "n_distinct": int(torch.unique(X, dim=0).shape[0]),
-            "own_seconds": own,
-            "components": {c: float(shared.seconds[c]) for c in method.components},
-            "shared_by": {c: shared_by[c] for c in method.components},
-            "device": str(device),
-            "torch_threads": torch.get_num_threads(),
-            "finished_at": utc_now(),
-            "info": output.info,
-        }
-        tensors = {
-            "candidates": X,
-            "y": scores.y,
-            "y_normalized": scores.y_normalized,
-            "predicted": None
-            if output.predicted is None
-            else output.predicted.detach().to("cpu", torch.float64),
-        }
-        store.save(key, record, tensors)
+        try:
+            lock = store.claim(key, {"executor": job.executor})
+        except OSError as err:
+            raise CellFailed(
+                f"Benchmark cell {key}: cannot create its lock file {store.lock_path(key)}: {err}"
+            ) from err
+        if lock is None:
+            continue  # another worker computes it
+        try:
+            if store.is_done(key, fingerprint):
+                continue  # finished by another worker since the scan
+            current["method"] = method.name
+            on_phase("starting")
+            _run_cell(job, method, key, task, shared, shared_by, device, store, on_phase)
+        except Exception as err:
+            who = worker_identity()
+            raise CellFailed(
+                f"Benchmark cell {key} failed on {who['host']} (pid {who['pid']}, "
+                f"executor {job.executor}): {type(err).__name__}: {err}"
+            ) from err
+        finally:
+            lock.release()
         report("done", str(key))
         done.append(key)
     return done
+
+
+def _run_cell(
+    job: GroupJob,
+    method: Any,
+    key: CellKey,
+    task: OfflineTask,
+    shared: SharedModels,
+    shared_by: dict[str, int],
+    device: torch.device,
+    store: CellStore,
+    on_phase: Any,
+) -> None:
+    """Run one method of a group, score its candidates and store the cell."""
+    profile = job.profile
+    built_before = sum(shared.seconds.values())
+    tic = time.perf_counter()
+    ctx = MethodContext(task, job.seed, profile, shared, device, on_phase)
+    output = method.run(ctx)
+    elapsed = time.perf_counter() - tic
+    own = max(0.0, elapsed - (sum(shared.seconds.values()) - built_before))
+    on_phase("scoring with the oracle")
+    X = output.candidates.detach().to("cpu", torch.float64)
+    scores = score_candidates(task, X, budget=profile.q)
+    record = {
+        "task": job.task,
+        "method": method.name,
+        "label": method.label,
+        "seed": job.seed,
+        "profile": profile.name,
+        "fingerprint": profile.fingerprint(),
+        "q": profile.q,
+        "p100": float(scores.p100),
+        "p50": float(scores.p50),
+        "proportion_above_d_best": float(scores.proportion_above_best),
+        "d_best": float(task.d_best),
+        "n_distinct": int(torch.unique(X, dim=0).shape[0]),
+        "own_seconds": own,
+        "components": {c: float(shared.seconds[c]) for c in method.components},
+        "shared_by": {c: shared_by[c] for c in method.components},
+        "device": str(device),
+        "host": worker_identity()["host"],
+        "executor": job.executor,
+        "torch_threads": torch.get_num_threads(),
+        "finished_at": utc_now(),
+        "info": output.info,
+    }
+    tensors = {
+        "candidates": X,
+        "y": scores.y,
+        "y_normalized": scores.y_normalized,
+        "predicted": None
+        if output.predicted is None
+        else output.predicted.detach().to("cpu", torch.float64),
+    }
+    store.save(key, record, tensors)
 
 
 # ---------------------------------------------------------------- the run
@@ -218,6 +291,8 @@ def run_benchmark(
     data_dir: str | Path | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    executor: ExecutorLike | None = None,
+    threads_per_cell: int | None = None,
 ) -> BenchmarkResult:
     """Run (or resume) the benchmark and write results.json/csv/md and plots.
 
@@ -234,6 +309,13 @@ def run_benchmark(
         data_dir: Folder with design-bench data (else ``BOTORCH_DEMO_DATA``).
         progress: Show a progress bar over cells with the current phase.
         overwrite: Recompute cells stored with another profile in ``out``.
+        executor: Runs the (task, seed) groups: any object with
+            ``submit(fn, *args)`` returning a future-like object
+            (``concurrent.futures``, ``submitit.AutoExecutor``,
+            :class:`~botorch_demo.benchmarks.executors.RayExecutor`). ``None``:
+            the built-in local runner (``workers`` processes).
+        threads_per_cell: Torch threads of each group run by ``executor``
+            (``None``: the worker's default; SLURM's ``SLURM_CPUS_PER_TASK`` wins).
 
     Returns:
         A :class:`BenchmarkResult`.
@@ -249,13 +331,15 @@ def run_benchmark(
     prof = get_profile(profile)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}.")
-    torch.device(device)  # validates the device string
+    if device != "auto":
+        torch.device(device)  # validates the device string
     out_path = Path(out).expanduser()
     store = CellStore(out_path)
     fingerprint = prof.fingerprint()
     store.check_fingerprint(fingerprint, prof.name, overwrite)
     data = None if data_dir is None else str(Path(data_dir).expanduser())
 
+    executor_name = "local" if executor is None else type(executor).__name__
     result = BenchmarkResult(out=out_path)
     jobs = []
     for task in task_names:
@@ -263,12 +347,28 @@ def run_benchmark(
             pending = []
             for m in method_list:
                 key = CellKey(task, m.name, seed)
-                if store.is_done(key, fingerprint):
+                status = store.status(key, fingerprint)
+                if status == "done":
                     result.skipped.append(key)
-                else:
-                    pending.append(m.name)
+                    continue
+                if status.startswith("corrupt"):
+                    _warn_corrupt(key, status, store)
+                    result.corrupt.append((key, status.removeprefix("corrupt: ")))
+                pending.append(m.name)
             if pending:
-                jobs.append(GroupJob(task, seed, tuple(pending), prof, str(out_path), device, data))
+                jobs.append(
+                    GroupJob(
+                        task,
+                        seed,
+                        tuple(pending),
+                        prof,
+                        str(out_path),
+                        device,
+                        data,
+                        threads_per_cell,
+                        executor_name,
+                    )
+                )
     total = len(task_names) * len(method_list) * len(seed_list)
     with tqdm(
         total=total,
@@ -285,15 +385,40 @@ def run_benchmark(
             elif kind == "done":
                 bar.update(1)
 
-        for keys in run_jobs(jobs, run_group, workers=workers, on_event=on_event):
-            result.computed.extend(keys)
+        if executor is None:
+            for keys in run_jobs(jobs, run_group, workers=workers, on_event=on_event):
+                result.computed.extend(keys)
+        else:
+            bar.set_postfix_str(f"{len(jobs)} groups on {executor_name}", refresh=False)
+            result.computed.extend(
+                run_on_executor(jobs, executor, store, on_cell=lambda key: bar.update(1))
+            )
 
-    all_keys = [CellKey(t, m.name, s) for t in task_names for m in method_list for s in seed_list]
+    all_keys = []
+    for key in (CellKey(t, m.name, s) for t in task_names for m in method_list for s in seed_list):
+        if store.is_done(key, fingerprint):
+            all_keys.append(key)
+            continue
+        result.busy.append(key)
+        owner = store.lock_owner(key)
+        message = (
+            f"Benchmark cell {key} is not finished"
+            + (f" (locked by {owner})" if owner is not None else "")
+            + "; it is left out of the outputs. Rerun the same command to include it."
+        )
+        logger.warning(message)
+        warnings.warn(message, stacklevel=2)
     results, files = write_outputs(
         store, all_keys, task_names, [m.name for m in method_list], prof, device, workers
     )
     result.results, result.files = results, files
     return result
+
+
+def _warn_corrupt(key: CellKey, status: str, store: CellStore) -> None:
+    message = f"Benchmark cell {key} in {store.root} is {status}; recomputing it."
+    logger.warning(message)
+    warnings.warn(message, stacklevel=3)
 
 
 def write_outputs(

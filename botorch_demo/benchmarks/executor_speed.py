@@ -27,8 +27,8 @@ from typing import Any
 
 import torch
 
-from botorch_demo.benchmarks.executors import RayExecutor, run_group_remote
-from botorch_demo.benchmarks.harness import GroupJob, run_benchmark
+from botorch_demo.benchmarks.executors import RayExecutor
+from botorch_demo.benchmarks.harness import GroupJob, run_benchmark, run_group_remote
 from botorch_demo.benchmarks.profiles import get_profile
 
 

@@ -4,7 +4,8 @@
 object with ``submit(fn, *args)`` returning a future-like object (``done()``
 and ``result()``), e.g. a :class:`concurrent.futures.Executor`, a
 ``submitit.AutoExecutor`` or the :class:`RayExecutor` below. Each submitted
-call is :func:`run_group_remote` on one :class:`~botorch_demo.benchmarks.harness.GroupJob`.
+call is :func:`~botorch_demo.benchmarks.harness.run_group_remote` on one
+:class:`~botorch_demo.benchmarks.harness.GroupJob`.
 
 Nothing is scheduled here: Ray places its tasks by their ``num_cpus`` and
 ``num_gpus``, SLURM (through submitit) its jobs by partition, time and GPUs.
@@ -29,17 +30,22 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import torch
 
 from botorch_demo.benchmarks.store import CellKey, CellStore
 
-if TYPE_CHECKING:
-    from botorch_demo.benchmarks.harness import GroupJob
-
 #: Names accepted by ``botorch-demo bench --executor``.
 EXECUTORS = ("local", "ray", "submitit")
+
+
+class GroupLike(Protocol):
+    """What the executor seam needs of a (task, seed) group: its cells' names."""
+
+    task: str
+    seed: int
+    methods: Sequence[str]
 
 
 class FutureLike(Protocol):
@@ -89,30 +95,13 @@ def cell_threads(cpus: int | None) -> int | None:
     return cpus
 
 
-def run_group_remote(job: GroupJob) -> list[CellKey]:
-    """The function every executor runs: one (task, seed) group, no progress events.
-
-    Sets the torch threads to the job's CPU allocation, then calls
-    :func:`~botorch_demo.benchmarks.harness.run_group`.
-
-    Returns:
-        The cells computed by this call.
-    """
-    from botorch_demo.benchmarks.harness import run_group
-
-    threads = cell_threads(job.threads)
-    if threads:
-        torch.set_num_threads(threads)
-        os.environ["OMP_NUM_THREADS"] = str(threads)
-    return run_group(job, lambda kind, text: None)
-
-
-def _group_cells(job: GroupJob) -> list[CellKey]:
+def _group_cells(job: GroupLike) -> list[CellKey]:
     return [CellKey(job.task, m, job.seed) for m in job.methods]
 
 
 def run_on_executor(
-    jobs: Sequence[GroupJob],
+    jobs: Sequence[GroupLike],
+    run: Callable[[Any], list[CellKey]],
     executor: ExecutorLike,
     store: CellStore,
     on_cell: Callable[[CellKey], None] | None = None,
@@ -122,6 +111,9 @@ def run_on_executor(
 
     Args:
         jobs: The pending groups.
+        run: The picklable function a worker calls on one group; it returns the
+            cells it computed (the harness passes
+            :func:`~botorch_demo.benchmarks.harness.run_group_remote`).
         executor: Any object with ``submit(fn, *args)`` (see :class:`ExecutorLike`).
         store: The run's cell store (watched for finished cells).
         on_cell: Called once per pending cell found finished, in the calling process.
@@ -136,7 +128,7 @@ def run_on_executor(
             finished cells stay in the store.
     """
     on_cell = on_cell or (lambda key: None)
-    futures = [(job, executor.submit(run_group_remote, job)) for job in jobs]
+    futures = [(job, executor.submit(run, job)) for job in jobs]
     waiting = {key for job in jobs for key in _group_cells(job)}
     computed: list[CellKey] = []
     errors: list[str] = []
@@ -168,7 +160,7 @@ def run_on_executor(
     return computed
 
 
-def _describe_failure(job: GroupJob, err: BaseException, store: CellStore) -> str:
+def _describe_failure(job: GroupLike, err: BaseException, store: CellStore) -> str:
     unfinished = [str(k) for k in _group_cells(job) if not store.json_path(k).is_file()]
     text = str(err).strip() or type(err).__name__
     marker = "CellFailed: "

@@ -19,6 +19,7 @@ of the run.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,7 @@ from botorch_demo.benchmarks.environment import environment, utc_now
 from botorch_demo.benchmarks.executors import (
     CellFailed,
     ExecutorLike,
+    cell_threads,
     resolve_device,
     run_on_executor,
     worker_identity,
@@ -223,6 +225,24 @@ def run_group(job: GroupJob, report: Report) -> list[CellKey]:
     return done
 
 
+def run_group_remote(job: GroupJob) -> list[CellKey]:
+    """The function every executor runs: one (task, seed) group, no progress events.
+
+    Sets the torch threads to the job's CPU allocation, then calls
+    :func:`run_group`.
+
+    Returns:
+        The cells computed by this call.
+    """
+    from botorch_demo.benchmarks.harness import run_group
+
+    threads = cell_threads(job.threads)
+    if threads:
+        torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    return run_group(job, lambda kind, text: None)
+
+
 def _run_cell(
     job: GroupJob,
     method: Any,
@@ -391,7 +411,9 @@ def run_benchmark(
         else:
             bar.set_postfix_str(f"{len(jobs)} groups on {executor_name}", refresh=False)
             result.computed.extend(
-                run_on_executor(jobs, executor, store, on_cell=lambda key: bar.update(1))
+                run_on_executor(
+                    jobs, run_group_remote, executor, store, on_cell=lambda key: bar.update(1)
+                )
             )
 
     all_keys = []

@@ -35,8 +35,9 @@ from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
 from botorch_demo.benchmarks.runner import Report, run_jobs
 from botorch_demo.benchmarks.store import CellKey, CellStore, atomic_write_json, atomic_write_text
 from botorch_demo.tasks.loaders import load_task
-from botorch_demo.tasks.protocol import score_candidates
-from botorch_demo.tasks.registry import get_spec
+from botorch_demo.tasks.protocol import batch_metrics, score_candidates
+from botorch_demo.tasks.registry import get_spec, list_tasks
+from botorch_demo.tasks.suite import suite_tasks
 from botorch_demo.tasks.task import OfflineTask
 
 
@@ -101,7 +102,9 @@ def resolve_tasks(tasks: Iterable[str] | str) -> list[str]:
         if spec.oracle_kind == "unavailable":
             raise ValueError(
                 f"Task {spec.name!r} has no oracle in this package, so it cannot be "
-                "benchmarked; tasks with an oracle: tfbind8, tfbind10, levy."
+                "benchmarked; tasks with an oracle: "
+                + ", ".join(n for n in list_tasks() if get_spec(n).oracle_kind != "unavailable")
+                + "."
             )
         if spec.name not in names:
             names.append(spec.name)
@@ -182,6 +185,7 @@ def run_group(job: GroupJob, report: Report) -> list[CellKey]:
             "p100": float(scores.p100),
             "p50": float(scores.p50),
             "proportion_above_d_best": float(scores.proportion_above_best),
+            **batch_metrics(task, X, scores.y_normalized),
             "d_best": float(task.d_best),
             "n_distinct": int(torch.unique(X, dim=0).shape[0]),
             "own_seconds": own,
@@ -218,6 +222,7 @@ def run_benchmark(
     data_dir: str | Path | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    suite: str | None = None,
 ) -> BenchmarkResult:
     """Run (or resume) the benchmark and write results.json/csv/md and plots.
 
@@ -234,6 +239,8 @@ def run_benchmark(
         data_dir: Folder with design-bench data (else ``BOTORCH_DEMO_DATA``).
         progress: Show a progress bar over cells with the current phase.
         overwrite: Recompute cells stored with another profile in ``out``.
+        suite: A suite name (``"robustness"``, ``"paper"``; see
+            :func:`botorch_demo.tasks.suite_tasks`); its tasks replace ``tasks``.
 
     Returns:
         A :class:`BenchmarkResult`.
@@ -243,7 +250,7 @@ def run_benchmark(
             ones), bad seeds or workers, or an ``out`` folder written with
             another profile (unless ``overwrite``).
     """
-    task_names = resolve_tasks(tasks)
+    task_names = resolve_tasks(suite_tasks(suite) if suite is not None else tasks)
     method_list = resolve_methods(methods)
     seed_list = resolve_seeds(seeds)
     prof = get_profile(profile)

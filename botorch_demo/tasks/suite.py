@@ -139,20 +139,22 @@ class PairwiseSequenceModel:
         return y + weights[index, tokens[:, pairs[:, 0]], tokens[:, pairs[:, 1]]].sum(dim=-1)
 
 
-def pairwise_extremum(model: PairwiseSequenceModel, maximize: bool = True) -> float:
-    """Exact maximum (or minimum) of a pairwise model by variable elimination.
+def pairwise_optimum(model: PairwiseSequenceModel, maximize: bool = True) -> tuple[float, Tensor]:
+    """Exact maximum (or minimum) of a pairwise model and a sequence attaining it.
 
-    Positions are eliminated in order ``0..L-1`` (max-sum); each factor is a
-    table over a sorted tuple of positions. The cost grows as ``V`` to the power
-    of the number of positions a step involves (about 2 plus the long-range pairs
-    spanning it), so it is exact and cheap for chains with a few long-range pairs.
+    Variable elimination (max-sum) in position order ``0..L-1``: each factor is a
+    table over a sorted tuple of positions; eliminating a position adds the
+    factors that involve it and maximises it out, keeping the argmax table for
+    the back-substitution. The cost grows as ``V`` to the power of the number of
+    positions a step involves (2 plus the long-range pairs spanning it), so it is
+    exact and cheap for chains with a few long-range pairs.
 
     Args:
         model: The pairwise sequence model.
         maximize: ``False`` for the minimum.
 
     Returns:
-        The optimum value.
+        ``(value, tokens)``: the optimum and an ``L`` long tensor attaining it.
     """
     sign = 1.0 if maximize else -1.0
     V = model.num_categories
@@ -161,18 +163,29 @@ def pairwise_extremum(model: PairwiseSequenceModel, maximize: bool = True) -> fl
     ]
     for (i, j), w in zip(model.pairs.tolist(), model.pair_weights, strict=True):
         factors.append(((i, j), sign * w))
+    choices: list[tuple[tuple[int, ...], Tensor]] = []
     for pos in range(model.length):
         involved = [f for f in factors if pos in f[0]]
         factors = [f for f in factors if pos not in f[0]]
         union = tuple(sorted({v for f in involved for v in f[0]}))
         total = torch.zeros((1,) * len(union), dtype=torch.float64)
         for variables, table in involved:
-            shape = [V if u in variables else 1 for u in union]
-            total = total + table.reshape(shape)
-        axis = union.index(pos)
-        factors.append((union[:axis] + union[axis + 1 :], total.amax(dim=axis)))
-    value = sum(float(table) for _, table in factors)
-    return sign * value
+            total = total + table.reshape([V if u in variables else 1 for u in union])
+        # Every other position of ``union`` comes after ``pos``, so pos is axis 0.
+        best, arg = total.max(dim=0)
+        factors.append((union[1:], best))
+        choices.append((union[1:], arg))
+    value = sign * sum(float(table) for _, table in factors)
+    tokens = torch.zeros(model.length, dtype=torch.long)
+    for pos in reversed(range(model.length)):
+        others, arg = choices[pos]
+        tokens[pos] = arg[tuple(int(tokens[o]) for o in others)]
+    return value, tokens
+
+
+def pairwise_extremum(model: PairwiseSequenceModel, maximize: bool = True) -> float:
+    """The exact maximum (or minimum) of a pairwise model (see :func:`pairwise_optimum`)."""
+    return pairwise_optimum(model, maximize)[0]
 
 
 # --------------------------------------------------------------------- oracles
@@ -376,9 +389,51 @@ def _sample_sequences(length: int, V: int, n: int, gen: torch.Generator) -> Tens
     return torch.unique(tokens, dim=0)
 
 
-def _build(spec: TaskSpec) -> OfflineTask:
-    """Builder registered with every suite task's :class:`TaskSpec`."""
-    task = SUITE_TASKS[spec.name]
+@dataclass(frozen=True)
+class SuiteData:
+    """Everything generated for one suite task (see :func:`generate`).
+
+    Attributes:
+        X: ``n x d`` float64 full seeded sample (the offline set is its worse half).
+        Y: ``n x 1`` float64 oracle scores of ``X``.
+        oracle: The exact oracle.
+        bounds: ``2 x d`` float64 box.
+        categorical_features: ``{column: categories}``; empty if continuous.
+        optimum: ``1 x d`` float64 design attaining ``y_max`` (for Hartmann-6 the
+            literature optimiser, rounded to 6 decimals).
+        y_min: Normalisation minimum.
+        y_max: Normalisation maximum (the exact optimum).
+        y_min_source: How ``y_min`` was obtained.
+        y_max_source: How ``y_max`` was obtained.
+    """
+
+    X: Tensor
+    Y: Tensor
+    oracle: Oracle
+    bounds: Tensor
+    categorical_features: dict[int, int]
+    optimum: Tensor
+    y_min: float
+    y_max: float
+    y_min_source: str
+    y_max_source: str
+
+
+def generate(name: str) -> SuiteData:
+    """Generate a suite task's full sample, oracle, optimum and constants.
+
+    Args:
+        name: A suite task name, e.g. ``"seq-l8-v4"``.
+
+    Returns:
+        :class:`SuiteData`; deterministic (everything comes from the task's seed).
+
+    Raises:
+        ValueError: If ``name`` is not a suite task.
+    """
+    if name not in SUITE_TASKS:
+        raise ValueError(f"Unknown suite task {name!r}. Suite tasks: {', '.join(SUITE_TASKS)}.")
+    task = SUITE_TASKS[name]
     gen = torch.Generator().manual_seed(task.seed + 10_000)
     categorical: dict[int, int] = {}
     if task.kind == "synthetic":
@@ -387,57 +442,78 @@ def _build(spec: TaskSpec) -> OfflineTask:
         oracle: Oracle = SyntheticOracle(task.name, fn, (lo, hi))
         X = lo + (hi - lo) * torch.rand(SAMPLE_SIZE, task.dim, generator=gen, dtype=torch.float64)
         bounds = torch.tensor([[lo], [hi]], dtype=torch.float64).expand(2, task.dim).clone()
+        optimum = torch.tensor(fn._optimizers[:1], dtype=torch.float64)
         y_max, max_source = 0.0 - float(fn.optimal_value), "known optimum of the test function"
         y_min, min_source = None, "minimum of the seeded sample"
     else:
         model = sequence_model(task)
         V = model.num_categories
-        if task.kind == "sequence":
-            tokens = _sample_sequences(model.length, V, SAMPLE_SIZE, gen).to(torch.float64)
-        else:  # few categorical combinations: drawn with replacement beside x
-            tokens = torch.randint(V, (SAMPLE_SIZE, model.length), generator=gen).to(torch.float64)
-        y_max, max_source = pairwise_extremum(model), "exact maximum (variable elimination)"
+        _, best = pairwise_optimum(model)
+        y_max, max_source = float(model(best[None])), "exact maximum (variable elimination)"
         if task.kind == "sequence":
             oracle = SequenceOracle(task.name, model)
-            X = tokens
-            bounds = torch.tensor([[0.0], [V - 1.0]]).to(torch.float64).expand(2, task.dim)
-            y_min = pairwise_extremum(model, maximize=False)
+            X = _sample_sequences(model.length, V, SAMPLE_SIZE, gen).to(torch.float64)
+            bounds = torch.tensor([[0.0], [V - 1.0]], dtype=torch.float64).expand(2, task.dim)
+            optimum = best[None].to(torch.float64)
+            _, worst = pairwise_optimum(model, maximize=False)
+            y_min = float(model(worst[None]))
             min_source = "exact minimum (variable elimination)"
-        else:
+        else:  # few categorical combinations: drawn with replacement beside x
             c = task.num_continuous
+            tokens = torch.randint(V, (SAMPLE_SIZE, model.length), generator=gen)
             centres = 0.2 + 0.6 * torch.rand(V, c, generator=gen, dtype=torch.float64)
             oracle = MixedOracle(task.name, c, model, centres)
-            x = torch.rand(tokens.shape[0], c, generator=gen, dtype=torch.float64)
-            X = torch.cat([x, tokens], dim=-1)
+            x = torch.rand(SAMPLE_SIZE, c, generator=gen, dtype=torch.float64)
+            X = torch.cat([x, tokens.to(torch.float64)], dim=-1)
             lower = torch.zeros(task.dim, dtype=torch.float64)
             upper = torch.cat([torch.ones(c), torch.full((model.length,), V - 1.0)])
             bounds = torch.stack([lower, upper.to(torch.float64)])
+            optimum = torch.cat([centres[best[0]], best.to(torch.float64)])[None]
             y_min, min_source = None, "minimum of the seeded sample"
         bounds = bounds.clone()
         categorical = dict.fromkeys(range(task.dim - model.length, task.dim), V)
     Y = oracle(X)
-    if y_min is None:
-        y_min = float(Y.min())
-    rows = torch.from_numpy(offline_indices(Y.numpy(), OFFLINE_PERCENTILE))
+    return SuiteData(
+        X=X,
+        Y=Y,
+        oracle=oracle,
+        bounds=bounds,
+        categorical_features=categorical,
+        optimum=optimum,
+        y_min=float(Y.min()) if y_min is None else y_min,
+        y_max=y_max,
+        y_min_source=min_source,
+        y_max_source=max_source,
+    )
+
+
+def _build(spec: TaskSpec) -> OfflineTask:
+    """Builder registered with every suite task's :class:`TaskSpec`."""
+    data = generate(spec.name)
+    task = SUITE_TASKS[spec.name]
+    rows = torch.from_numpy(offline_indices(data.Y.numpy(), OFFLINE_PERCENTILE))
     info = TaskInfo(
         name=task.name,
         design_bench_name=spec.design_bench_name,
         dim=task.dim,
         num_categories=task.num_categories,
         n_train=int(rows.numel()),
-        n_full=int(X.shape[0]),
+        n_full=int(data.X.shape[0]),
         source="generated by botorch_demo.tasks.suite",
-        provenance=f"{spec.provenance} Normalisation: y_max = {max_source}, y_min = {min_source}.",
+        provenance=(
+            f"{spec.provenance} Normalisation: y_max = {data.y_max_source}, "
+            f"y_min = {data.y_min_source}."
+        ),
         has_oracle=True,
     )
     return OfflineTask(
-        train_X=X[rows],
-        train_Y=Y[rows],
-        bounds=bounds,
-        categorical_features=categorical,
-        oracle=oracle,
-        y_min=y_min,
-        y_max=y_max,
+        train_X=data.X[rows],
+        train_Y=data.Y[rows],
+        bounds=data.bounds,
+        categorical_features=data.categorical_features,
+        oracle=data.oracle,
+        y_min=data.y_min,
+        y_max=data.y_max,
         info=info,
     )
 

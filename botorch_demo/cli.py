@@ -219,6 +219,8 @@ def bench_command(args: argparse.Namespace) -> dict:
         f"{len(result.computed)} cells computed, {len(result.skipped)} skipped (already "
         f"in {result.out})"
     )
+    for line in result.not_run:
+        print(f"not run: {line}")
     print(result.files["markdown"].read_text())
     print("wrote " + ", ".join(str(p) for p in result.files.values()))
     return result.results

@@ -150,6 +150,49 @@ class TestRegistryAndProfiles(BotorchTestCase):
         with self.assertRaisesRegex(ValueError, "unknown components"):
             Method("x", "X", "", ("gpu",), best_offline)
 
+    def test_unsupported_pairs_are_skipped_not_run(self) -> None:
+        from botorch_demo.benchmarks.bo_qei import bo_qei_unsupported
+
+        for task in ("tfbind8", "tfbind10", "levy", "seq-l6-v5", "seq-l8-v4", "ackley-10"):
+            self.assertIsNone(bo_qei_unsupported(task), task)
+        self.assertIn("4^12", bo_qei_unsupported("seq-l12-v4"))
+        self.assertIn("mixed", bo_qei_unsupported("mixed-10"))
+
+        def top_offline(ctx):
+            rows = ctx.task.train_Y.squeeze(-1).argsort(descending=True)[: ctx.q]
+            return MethodOutput(ctx.task.train_X[rows])
+
+        register_method(
+            Method(
+                "top-offline",
+                "Top offline",
+                "the best K offline designs",
+                (),
+                top_offline,
+                lambda task: "too long" if task == "seq-l8-v4" else None,
+            )
+        )
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                result = run_benchmark(
+                    tasks=["seq-l6-v5", "seq-l8-v4"],
+                    methods=["top-offline"],
+                    seeds=1,
+                    profile="smoke",
+                    out=tmp,
+                    progress=False,
+                )
+                self.assertEqual(result.computed, [CellKey("seq-l6-v5", "top-offline", 0)])
+                self.assertEqual(result.not_run, ["top-offline on seq-l8-v4: too long"])
+                (row,) = result.results["summary"]
+                self.assertEqual(row["task"], "seq-l6-v5")
+                self.assertAlmostEqual(row["p100_mean"], load_task("seq-l6-v5").d_best)
+                self.assertEqual(row["novelty_mean"], 0.0)  # offline designs are not novel
+                text = result.files["markdown"].read_text()
+                self.assertIn("| Top offline | 0.520 | – |", text)
+        finally:
+            del METHODS["top-offline"]
+
     def test_profiles(self) -> None:
         fast, paper, smoke = (get_profile(n) for n in ("fast", "paper", "smoke"))
         self.assertEqual({fast.q, paper.q, smoke.q}, {256})

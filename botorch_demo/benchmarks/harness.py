@@ -75,6 +75,8 @@ class BenchmarkResult:
         results: The content of ``results.json``.
         files: Paths of the written files (``json``, ``csv``, ``markdown``,
             ``reliability``, ``distributions``).
+        not_run: ``"<method> on <task>: <reason>"`` for the pairs a method does
+            not support (see ``Method.unsupported``); their cells are skipped.
     """
 
     out: Path
@@ -82,6 +84,7 @@ class BenchmarkResult:
     skipped: list[CellKey] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    not_run: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- validation
@@ -264,11 +267,20 @@ def run_benchmark(
     data = None if data_dir is None else str(Path(data_dir).expanduser())
 
     result = BenchmarkResult(out=out_path)
+    skip = {
+        (t, m.name): reason
+        for t in task_names
+        for m in method_list
+        if m.unsupported is not None and (reason := m.unsupported(t)) is not None
+    }
+    result.not_run = [f"{m} on {t}: {reason}" for (t, m), reason in skip.items()]
     jobs = []
     for task in task_names:
         for seed in seed_list:
             pending = []
             for m in method_list:
+                if (task, m.name) in skip:
+                    continue
                 key = CellKey(task, m.name, seed)
                 if store.is_done(key, fingerprint):
                     result.skipped.append(key)
@@ -276,7 +288,7 @@ def run_benchmark(
                     pending.append(m.name)
             if pending:
                 jobs.append(GroupJob(task, seed, tuple(pending), prof, str(out_path), device, data))
-    total = len(task_names) * len(method_list) * len(seed_list)
+    total = (len(task_names) * len(method_list) - len(skip)) * len(seed_list)
     with tqdm(
         total=total,
         initial=len(result.skipped),
@@ -295,7 +307,13 @@ def run_benchmark(
         for keys in run_jobs(jobs, run_group, workers=workers, on_event=on_event):
             result.computed.extend(keys)
 
-    all_keys = [CellKey(t, m.name, s) for t in task_names for m in method_list for s in seed_list]
+    all_keys = [
+        CellKey(t, m.name, s)
+        for t in task_names
+        for m in method_list
+        for s in seed_list
+        if (t, m.name) not in skip
+    ]
     results, files = write_outputs(
         store, all_keys, task_names, [m.name for m in method_list], prof, device, workers
     )

@@ -144,7 +144,15 @@ def _validated(args: argparse.Namespace, command: str) -> tuple[list[str], list[
     from botorch_demo.benchmarks.profiles import get_profile
 
     try:
-        tasks = resolve_tasks(_split(args.task) or ["tfbind8", "levy"])
+        suite = getattr(args, "suite", None)
+        if suite is not None:
+            from botorch_demo.tasks.suite import suite_tasks
+
+            if args.task:
+                raise ValueError("give --suite or --task, not both.")
+            tasks = resolve_tasks(suite_tasks(suite))
+        else:
+            tasks = resolve_tasks(_split(args.task) or ["tfbind8", "levy"])
         methods = _split(getattr(args, "methods", None))
         if methods is not None:
             methods = [m.name for m in resolve_methods(methods)]
@@ -169,6 +177,12 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="comma-separated method names (default: all): "
         "demo, demo-no-pseudo-target, demo-no-editing, ddom, grad, cma-es, bo-qei",
+    )
+    p.add_argument(
+        "--suite",
+        default=None,
+        help="a named task list instead of --task: robustness (the generated suite, "
+        "docs/tasks.md) or paper (tfbind8, tfbind10, levy)",
     )
     # Executors (botorch_demo.benchmarks.executors; docs/benchmarks_harness.md).
     ex = p.add_argument_group("executor (where the (task, seed) groups run)")
@@ -232,6 +246,8 @@ def bench_command(args: argparse.Namespace) -> dict:
         f"{len(result.computed)} cells computed, {len(result.skipped)} skipped (already "
         f"in {result.out})"
     )
+    for line in result.not_run:
+        print(f"not run: {line}")
     print(result.files["markdown"].read_text())
     print("wrote " + ", ".join(str(p) for p in result.files.values()))
     return result.results

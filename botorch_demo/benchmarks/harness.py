@@ -49,8 +49,9 @@ from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
 from botorch_demo.benchmarks.runner import Report, run_jobs
 from botorch_demo.benchmarks.store import CellKey, CellStore, atomic_write_json, atomic_write_text
 from botorch_demo.tasks.loaders import load_task
-from botorch_demo.tasks.protocol import score_candidates
-from botorch_demo.tasks.registry import get_spec
+from botorch_demo.tasks.protocol import batch_metrics, score_candidates
+from botorch_demo.tasks.registry import get_spec, list_tasks
+from botorch_demo.tasks.suite import suite_tasks
 from botorch_demo.tasks.task import OfflineTask
 
 
@@ -98,6 +99,8 @@ class BenchmarkResult:
         results: The content of ``results.json``.
         files: Paths of the written files (``json``, ``csv``, ``markdown``,
             ``reliability``, ``distributions``).
+        not_run: ``"<method> on <task>: <reason>"`` for the pairs a method does
+            not support (see ``Method.unsupported``); their cells are skipped.
     """
 
     out: Path
@@ -107,6 +110,7 @@ class BenchmarkResult:
     busy: list[CellKey] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    not_run: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- validation
@@ -127,7 +131,9 @@ def resolve_tasks(tasks: Iterable[str] | str) -> list[str]:
         if spec.oracle_kind == "unavailable":
             raise ValueError(
                 f"Task {spec.name!r} has no oracle in this package, so it cannot be "
-                "benchmarked; tasks with an oracle: tfbind8, tfbind10, levy."
+                "benchmarked; tasks with an oracle: "
+                + ", ".join(n for n in list_tasks() if get_spec(n).oracle_kind != "unavailable")
+                + "."
             )
         if spec.name not in names:
             names.append(spec.name)
@@ -276,6 +282,7 @@ def _run_cell(
         "p100": float(scores.p100),
         "p50": float(scores.p50),
         "proportion_above_d_best": float(scores.proportion_above_best),
+        **batch_metrics(task, X, scores.y_normalized),
         "d_best": float(task.d_best),
         "n_distinct": int(torch.unique(X, dim=0).shape[0]),
         "own_seconds": own,
@@ -313,6 +320,7 @@ def run_benchmark(
     overwrite: bool = False,
     executor: ExecutorLike | None = None,
     threads_per_cell: int | None = None,
+    suite: str | None = None,
 ) -> BenchmarkResult:
     """Run (or resume) the benchmark and write results.json/csv/md and plots.
 
@@ -336,6 +344,8 @@ def run_benchmark(
             the built-in local runner (``workers`` processes).
         threads_per_cell: Torch threads of each group run by ``executor``
             (``None``: the worker's default; SLURM's ``SLURM_CPUS_PER_TASK`` wins).
+        suite: A suite name (``"robustness"``, ``"paper"``; see
+            :func:`botorch_demo.tasks.suite_tasks`); its tasks replace ``tasks``.
 
     Returns:
         A :class:`BenchmarkResult`.
@@ -345,7 +355,7 @@ def run_benchmark(
             ones), bad seeds or workers, or an ``out`` folder written with
             another profile (unless ``overwrite``).
     """
-    task_names = resolve_tasks(tasks)
+    task_names = resolve_tasks(suite_tasks(suite) if suite is not None else tasks)
     method_list = resolve_methods(methods)
     seed_list = resolve_seeds(seeds)
     prof = get_profile(profile)
@@ -361,11 +371,20 @@ def run_benchmark(
 
     executor_name = "local" if executor is None else type(executor).__name__
     result = BenchmarkResult(out=out_path)
+    skip = {
+        (t, m.name): reason
+        for t in task_names
+        for m in method_list
+        if m.unsupported is not None and (reason := m.unsupported(t)) is not None
+    }
+    result.not_run = [f"{m} on {t}: {reason}" for (t, m), reason in skip.items()]
     jobs = []
     for task in task_names:
         for seed in seed_list:
             pending = []
             for m in method_list:
+                if (task, m.name) in skip:
+                    continue
                 key = CellKey(task, m.name, seed)
                 status = store.status(key, fingerprint)
                 if status == "done":
@@ -389,7 +408,7 @@ def run_benchmark(
                         executor_name,
                     )
                 )
-    total = len(task_names) * len(method_list) * len(seed_list)
+    total = (len(task_names) * len(method_list) - len(skip)) * len(seed_list)
     with tqdm(
         total=total,
         initial=len(result.skipped),
@@ -417,7 +436,13 @@ def run_benchmark(
             )
 
     all_keys = []
-    for key in (CellKey(t, m.name, s) for t in task_names for m in method_list for s in seed_list):
+    for key in (
+        CellKey(t, m.name, s)
+        for t in task_names
+        for m in method_list
+        for s in seed_list
+        if (t, m.name) not in skip
+    ):
         if store.is_done(key, fingerprint):
             all_keys.append(key)
             continue

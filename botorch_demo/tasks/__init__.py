@@ -36,12 +36,15 @@ from botorch_demo.tasks.registry import (
     list_tasks,
     register_task,
 )
+from botorch_demo.tasks.suite import SUITE_TASKS, SUITES, list_suites, suite_tasks
 from botorch_demo.tasks.task import OfflineTask, TaskInfo
 
 __all__ = [
     "DEFAULT_BUDGET",
     "ENV_VAR",
     "NORMALIZATION_CONSTANTS",
+    "SUITES",
+    "SUITE_TASKS",
     "CandidateScores",
     "LevyOracle",
     "LookupOracle",
@@ -53,6 +56,7 @@ __all__ = [
     "UnavailableOracle",
     "find_shards",
     "iter_shards",
+    "list_suites",
     "list_tasks",
     "load_task",
     "mean_and_stderr",
@@ -62,5 +66,6 @@ __all__ = [
     "read_design_bench_folder",
     "register_task",
     "score_candidates",
+    "suite_tasks",
     "task_from_design_bench",
 ]

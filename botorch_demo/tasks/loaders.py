@@ -62,6 +62,10 @@ def load_task(name: str, data_dir: str | Path | None = None) -> OfflineTask:
         FileNotFoundError: The data cannot be found; the message says what to set.
     """
     spec = get_spec(name)
+    if spec.builder is not None:
+        if data_dir is not None:
+            raise ValueError(f"Task {spec.name!r} is generated; it takes no data_dir.")
+        return spec.builder(spec)
     if spec.oracle_kind == "levy":
         if data_dir is not None:
             raise ValueError(f"Task {spec.name!r} is generated; it takes no data_dir.")

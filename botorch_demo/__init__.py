@@ -8,8 +8,8 @@ that model towards a high target score.
 
 from botorch_demo.config import DEMOConfig
 from botorch_demo.generation import gen_candidates_demo
-from botorch_demo.model import DEMO
+from botorch_demo.model import DEMO, CheckpointError
 
 __version__ = "0.1.0"
 
-__all__ = ["DEMO", "DEMOConfig", "__version__", "gen_candidates_demo"]
+__all__ = ["DEMO", "CheckpointError", "DEMOConfig", "__version__", "gen_candidates_demo"]

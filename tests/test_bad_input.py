@@ -324,7 +324,8 @@ def test_intact_checkpoint_round_trips(fitted: DEMO, checkpoint: Path) -> None:
     torch.testing.assert_close(loaded.predict(X), fitted.predict(X))
 
 
-def test_ax_node_checkpoint_uses_the_same_check(tmp_path: Path) -> None:
+@pytest.mark.parametrize("corrupt", ["weights", "scores"])
+def test_ax_node_checkpoint_uses_the_same_check(corrupt: str, tmp_path: Path) -> None:
     from ax.core.search_space import SearchSpaceDigest
     from ax.generators.torch_base import TorchOptConfig
     from botorch.utils.datasets import SupervisedDataset
@@ -348,11 +349,18 @@ def test_ax_node_checkpoint_uses_the_same_check(tmp_path: Path) -> None:
     first.fit([dataset], digest)
     first.gen(4, digest, config)
     (path,) = [p for p in tmp_path.glob("demo-*.pt") if not p.name.endswith(".targets.pt")]
-    path.write_bytes(_flip_weight_bytes(path.read_bytes(), first._model))
+    if corrupt == "weights":
+        path.write_bytes(_flip_weight_bytes(path.read_bytes(), first._model))
+        fragment = f"{path}: the checkpoint's content does not match its hash"
+    else:
+        scores = path.with_name(path.stem + ".targets.pt")
+        scores.write_bytes(np.random.default_rng(1).bytes(512))
+        fragment = f"{scores} is not a DEMO checkpoint's scores file"
     second = DEMOGenerator(**smoke, batch_size=4, checkpoint_dir=str(tmp_path))
     second.fit([dataset], digest)
-    with pytest.raises(CheckpointError, match=_re(f"{path}: the checkpoint's content")):
+    with pytest.raises(CheckpointError, match=_re(fragment)) as info:
         second.gen(4, digest, config)
+    assert "weights_only" not in str(info.value)
 
 
 # ------------------------------------------------------------------ load_task

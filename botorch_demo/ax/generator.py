@@ -52,6 +52,7 @@ from botorch_demo.ax.utils import (
     satisfies,
     single_objective,
 )
+from botorch_demo.model import CheckpointError
 
 logger = get_logger(__name__)
 
@@ -409,10 +410,28 @@ def _targets_path(path: Path) -> Path:
 
 
 def _load_targets(path: Path) -> Tensor | None:
+    """The scores a checkpoint was trained on, or None if it has none.
+
+    Raises:
+        CheckpointError: If the scores file is unreadable or holds no tensor
+            (the message names it; torch's hint to unpickle unsafely is dropped).
+    """
     targets_path = _targets_path(path)
     if not targets_path.exists():
         return None
-    return torch.load(targets_path, weights_only=True)
+    try:
+        targets = torch.load(targets_path, weights_only=True)
+    except Exception as err:
+        raise CheckpointError(
+            f"{targets_path} is not a DEMO checkpoint's scores file: torch.load cannot read "
+            f"it ({type(err).__name__}); delete it and {path.name} to retrain."
+        ) from None
+    if not isinstance(targets, Tensor):
+        raise CheckpointError(
+            f"{targets_path} is not a DEMO checkpoint's scores file: it holds a "
+            f"{type(targets).__name__}; delete it and {path.name} to retrain."
+        )
+    return targets
 
 
 def _same(targets: Tensor, other: Tensor | None) -> bool:

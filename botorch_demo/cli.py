@@ -79,16 +79,32 @@ def validate_out_dir(out: Path) -> Path:
     return out
 
 
-def default_threads(cores: int | None = None) -> int:
-    """Torch threads for a command-line run: the CPUs this process may use.
+def default_threads(cores: int | None = None, load: float | None = None) -> int:
+    """Torch threads for a command-line run: the CPUs that are idle at the start.
 
-    Torch's own default counts every core of the machine, also those outside
-    the process's CPU affinity (containers, ``taskset``), which oversubscribes
-    them; the harness's workers already split cores the same way.
+    Torch's default is one thread per core of the machine, counting cores
+    outside the process's CPU affinity and cores that other processes keep busy.
+    On a loaded machine its threads then wait on each other: training TF Bind 8's
+    surrogate on 2 threads beside a busy process took several times longer than
+    on 1 thread (``docs/benchmarks.md`` has the numbers). So: the cores this
+    process may use, minus the 1-minute load average of the others, at least 1.
+
+    Args:
+        cores: Usable cores (default: the process's CPU affinity).
+        load: Load average (default: ``os.getloadavg()[0]``, 0 where unknown).
+
+    Returns:
+        The number of threads, between 1 and ``cores``.
     """
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return max(1, cores or os.cpu_count() or 1)
+        cores = cores or os.cpu_count() or 1
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            load = 0.0
+    return max(1, min(cores, round(cores - load)))
 
 
 def _apply_threads(threads: int | None) -> None:
@@ -112,7 +128,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "--threads",
         type=int,
         default=None,
-        help="torch CPU threads (default: the cores this process may use)",
+        help="torch CPU threads (default: the cores this process may use minus the load "
+        "average of other processes, at least 1)",
     )
     p.set_defaults(func=run_command)
 

@@ -466,6 +466,7 @@ ATTACH_CASES = [
     (dict(b="True"), "'b' are not valid", "takes booleans", "['True']"),
     (dict(k=9), "'k' are not valid", "range=[0, 5]", "[9]"),
     (dict(y=NAN), "Metric column 'y'", "NaN", "rows [0]"),
+    (dict(y=True), "Metric column 'y'", "boolean", "rows [0]"),
 ]
 
 
@@ -478,6 +479,14 @@ def test_attach_offline_data_never_coerces(
         attach_offline_data(experiment, pd.DataFrame([{**GOOD_ROW, **change}]))
     for fragment in (first, second, third):
         assert fragment in str(info.value)
+    assert len(experiment.trials) == 0
+
+
+@pytest.mark.parametrize("sem", [True, "0.1", -1.0, NAN])
+def test_attach_offline_data_rejects_bad_sem(sem: Any) -> None:
+    experiment = _experiment()
+    with pytest.raises(UserInputError, match="`sem` must be a finite, non-negative float"):
+        attach_offline_data(experiment, pd.DataFrame([GOOD_ROW]), sem=sem)
     assert len(experiment.trials) == 0
 
 
@@ -518,10 +527,12 @@ def _cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
         (["bench", "--task", "nope", "--out", str(tmp / "b")], "Unknown task 'nope'"),
         (["bench", "--out", str(a_file)], "is an existing file"),
         (["bench", "--seeds", "0", "--out", str(tmp / "b")], "seeds must be >= 1"),
+        (["bench", "--data-dir", str(tmp / "none"), "--out", str(tmp / "b")], "not a folder"),
+        (["sweep-m", "--device", "foo", "--out", str(tmp / "s")], "unknown --device 'foo'"),
     ]
 
 
-@pytest.mark.parametrize("index", range(16))
+@pytest.mark.parametrize("index", range(18))
 def test_cli_prints_one_line_and_exits_2_before_training(
     index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

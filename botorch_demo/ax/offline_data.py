@@ -76,7 +76,11 @@ def attach_offline_data(
         as_batch_trial = not isinstance(target, Client)
     frame = _as_frame(experiment, data, scores, metric_name)
     params, metrics = _validated_columns(experiment, frame)
-    if sem is not None and not (np.isfinite(sem) and sem >= 0):
+    if sem is not None and (
+        isinstance(sem, (bool, np.bool_))
+        or not isinstance(sem, (int, float, np.integer, np.floating))
+        or not (np.isfinite(sem) and sem >= 0)
+    ):
         raise UserInputError(f"`sem` must be a finite, non-negative float; got {sem}.")
 
     if as_batch_trial:
@@ -161,6 +165,8 @@ def _as_frame(
             )
         if scores is None:
             raise UserInputError("Array input needs `scores`.")
+        if np.asarray(scores).dtype == bool:
+            raise UserInputError("`scores` must be numbers, got booleans.")
         values = np.asarray(scores, dtype=float)
         if values.ndim == 2 and values.shape[1] == 1:
             values = values[:, 0]
@@ -237,11 +243,11 @@ def _validated_columns(experiment: Experiment, frame: pd.DataFrame) -> tuple[lis
         )
     for metric in metrics:
         values = pd.to_numeric(frame[metric], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(~np.isfinite(values))
+        bad = np.flatnonzero(~np.isfinite(values) | _bool_mask(frame[metric]))
         if bad.size:
             raise UserInputError(
-                f"Metric column {metric!r} has {bad.size} missing, non-numeric, NaN "
-                f"or infinite value(s), e.g. rows {bad[:_EXAMPLES].tolist()}."
+                f"Metric column {metric!r} has {bad.size} missing, non-numeric, boolean, "
+                f"NaN or infinite value(s), e.g. rows {bad[:_EXAMPLES].tolist()}."
             )
         frame[metric] = values
     return params, metrics

@@ -28,6 +28,7 @@ from botorch_demo.ax import attach_offline_data
 from botorch_demo.cli import main
 from botorch_demo.model import CheckpointError, _content_hash
 from botorch_demo.tasks import load_task
+from botorch_demo.validation import validate_training_data
 
 TINY = DEMOConfig.smoke(surrogate_epochs=2, diffusion_epochs=2, ascent_steps=5)
 NAN, INF = math.nan, math.inf
@@ -134,8 +135,8 @@ def test_integer_like_categorical_keys_are_accepted() -> None:
     X, Y, bounds = _data()
     X[:, 0] = (X[:, 0] * 4).floor().clamp(max=3)
     bounds[1, 0] = 3.0
-    model = DEMO(TINY).fit(X, Y, bounds, {np.int64(0): np.int64(4)}, seed=np.int64(1))
-    assert model.encoder.categorical_features == {0: 4}
+    cats = validate_training_data(X, Y, bounds, {np.int64(0): np.int64(4)})
+    assert cats == {0: 4} and all(type(k) is int and type(v) is int for k, v in cats.items())
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e160, 1e300, 1e-200])
@@ -446,8 +447,12 @@ def _experiment():
         parameters=[
             RangeParameterConfig(name="k", parameter_type="int", bounds=(0, 5)),
             RangeParameterConfig(name="x", parameter_type="float", bounds=(0, 1)),
-            ChoiceParameterConfig(name="c", parameter_type="int", values=[1, 2, 3]),
-            ChoiceParameterConfig(name="b", parameter_type="bool", values=[True, False]),
+            ChoiceParameterConfig(
+                name="c", parameter_type="int", values=[1, 2, 3], is_ordered=True
+            ),
+            ChoiceParameterConfig(
+                name="b", parameter_type="bool", values=[True, False], is_ordered=True
+            ),
         ]
     )
     client.configure_optimization(objective="y")

@@ -65,6 +65,20 @@ def _atomic(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
+def _require_finite(what: str, tensors: Any, fields: str) -> None:
+    """Raise a clear error if a phase produced NaN or infinite numbers.
+
+    Raises:
+        RuntimeError: Naming the phase and the config fields to lower; a
+            failing ``fit`` leaves the model's previous state (it is atomic).
+    """
+    if not all(bool(torch.isfinite(t).all()) for t in tensors):
+        raise RuntimeError(
+            f"{what} diverged: it produced NaN or infinite values. Lower DEMOConfig.{fields} "
+            "(or check the scale of the data)."
+        )
+
+
 def _content_hash(meta: dict[str, Any], state: dict[str, Tensor]) -> str:
     """SHA-256 over a checkpoint's metadata (config included) and every tensor."""
     digest = hashlib.sha256(b"botorch-demo-checkpoint")
@@ -228,6 +242,7 @@ class DEMO(nn.Module):
             )
             self.fit_stats["surrogate"] = stats
         self.fit_seconds["surrogate"] = time.perf_counter() - tic
+        _require_finite("Training the surrogate", self.surrogate.parameters(), "surrogate_lr")
 
         # Phase 1b: synthetic dataset D' by gradient ascent (Eq. 6).
         tic = time.perf_counter()
@@ -249,6 +264,12 @@ class DEMO(nn.Module):
             self.synthetic_X.copy_(syn_X)
             self.synthetic_y.copy_(syn_y.to(self.synthetic_y))
         self.fit_seconds["ascent"] = time.perf_counter() - tic
+        if need_synthetic:
+            _require_finite(
+                "Gradient ascent",
+                [self.synthetic_X, self.synthetic_y],
+                "ascent_step_size_continuous / ascent_step_size_discrete",
+            )
 
         # Phase 1c: conditional diffusion on D' (or on the offline data).
         tic = time.perf_counter()
@@ -264,6 +285,7 @@ class DEMO(nn.Module):
         )
         self.fit_stats["diffusion"] = stats
         self.fit_seconds["diffusion"] = time.perf_counter() - tic
+        _require_finite("Training the score network", self.score_net.parameters(), "diffusion_lr")
         return self
 
     def _take_surrogate(
@@ -464,6 +486,7 @@ class DEMO(nn.Module):
                 num_steps=steps,
                 **kw,
             )
+        _require_finite("The reverse SDE", [Z], "beta_max, guidance_weight or target_score")
         return self.encoder.decode(Z).to(self.train_X)
 
     def _fill_novel(

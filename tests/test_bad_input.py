@@ -190,6 +190,29 @@ def test_fit_is_atomic(
             model.save("never-written.pt")
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        (dict(surrogate_lr=1e10), "Training the surrogate diverged"),
+        (dict(ascent_step_size_continuous=1e300), "Gradient ascent diverged"),
+        (dict(diffusion_lr=1e10), "Training the score network diverged"),
+    ],
+)
+def test_diverging_fit_names_the_phase_and_keeps_no_state(kwargs: dict, fragment: str) -> None:
+    X, Y, bounds = _data()
+    model = DEMO(TINY.replace(**kwargs))
+    with pytest.raises(RuntimeError, match=fragment):
+        model.fit(X, Y, bounds, seed=0)
+    assert not model.is_fitted
+
+
+def test_diverging_sampler_names_the_fields() -> None:
+    X, Y, bounds = _data()
+    model = DEMO(TINY.replace(beta_max=1e300)).fit(X, Y, bounds, seed=0)
+    with pytest.raises(RuntimeError, match=r"The reverse SDE diverged.*beta_max"):
+        model.generate(4, seed=0)
+
+
 # ----------------------------------------------------- predict and generate
 GENERATE_CASES = [
     (dict(num_steps=2.5), TypeError, "num_steps must be an int, got 2.5"),

@@ -84,10 +84,11 @@ def default_threads(cores: int | None = None, load: float | None = None) -> int:
 
     Torch's default is one thread per core of the machine, counting cores
     outside the process's CPU affinity and cores that other processes keep busy.
-    On a loaded machine its threads then wait on each other: training TF Bind 8's
-    surrogate on 2 threads beside a busy process took several times longer than
-    on 1 thread (``docs/benchmarks.md`` has the numbers). So: the cores this
-    process may use, minus the 1-minute load average of the others, at least 1.
+    On a loaded machine its threads then wait on each other. Measured on 2 cores
+    shared with other jobs (load average about 9.7), TF Bind 8's surrogate phase
+    (``fast`` preset, 5 epochs) took 15.8 s on 1 thread and 138.2 s on 2; with one
+    more busy process beside it, 55.0 s on 1 thread and over 300 s on 2. So: the
+    cores this process may use, minus the 1-minute load average, at least 1.
 
     Args:
         cores: Usable cores (default: the process's CPU affinity).

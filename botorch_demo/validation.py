@@ -205,7 +205,8 @@ def standardisation(y: Tensor) -> tuple[Tensor, Tensor]:
 
     ``y.std()`` squares the scores and overflows for ``|y|`` above about 1e154
     (float64); here the scores are divided by their largest magnitude first.
-    A spread below ``1e-12`` of that magnitude counts as constant (std 1).
+    A spread below 4 machine epsilons of that magnitude (rounding noise) counts as
+    constant (std 1).
 
     Args:
         y: ``n`` finite scores.
@@ -223,7 +224,7 @@ def standardisation(y: Tensor) -> tuple[Tensor, Tensor]:
     unit = y / scale
     mean = unit.mean() * scale
     std = unit.std() * scale if y.numel() > 1 else y.new_zeros(())
-    if not std > scale * 1e-12:
+    if not std > scale * (4 * torch.finfo(y.dtype).eps):
         std = y.new_ones(())
     if not (
         torch.isfinite(mean) and torch.isfinite(std) and torch.isfinite((y - mean) / std).all()

@@ -150,6 +150,14 @@ def test_y_scale_is_standardised_without_overflow(scale: float) -> None:
     assert (pred.abs().max() / (Y.abs().max() * scale)).item() < 10
 
 
+def test_unrepresentable_y_range_is_an_error() -> None:
+    X, _, bounds = _data()
+    Y = torch.full((X.shape[0], 1), 1.7e308, dtype=torch.float64)
+    Y[::2] = -1.7e308
+    with pytest.raises(InputDataError, match="cannot be standardised"):
+        DEMO(TINY).fit(X, Y, bounds, seed=0)
+
+
 def test_requires_grad_inputs_are_detached() -> None:
     X, Y, bounds = _data()
     model = DEMO(TINY).fit(X.requires_grad_(), Y.requires_grad_(), bounds, seed=0)

@@ -269,11 +269,11 @@ def _validated(args: argparse.Namespace, command: str) -> tuple[list[str], list[
     except ValueError as err:
         raise UsageError(str(err)) from None
     validate_device(args.device)
-    validate_out_dir(args.out)
     if args.data_dir is not None and not Path(args.data_dir).expanduser().is_dir():
         raise UsageError(f"--data-dir {args.data_dir!r} is not a folder")
     if hasattr(args, "m"):
         args.ms = _parse_ms(args.m, profile.demo.M)
+    validate_out_dir(args.out)  # Last: it creates the folder.
     return tasks, methods
 
 

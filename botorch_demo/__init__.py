@@ -9,12 +9,13 @@ that model towards a high target score.
 from botorch_demo.botorch_model import DEMOSurrogateModel, surrogate_model
 from botorch_demo.config import DEMOConfig
 from botorch_demo.generation import gen_candidates_demo
-from botorch_demo.model import DEMO
+from botorch_demo.model import DEMO, CheckpointError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEMO",
+    "CheckpointError",
     "DEMOConfig",
     "DEMOSurrogateModel",
     "__version__",

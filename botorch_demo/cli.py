@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +23,7 @@ import torch
 
 from botorch_demo.config import DEMOConfig
 from botorch_demo.model import DEMO
+from botorch_demo.validation import validate_q, validate_seed
 
 PRESETS = {
     "fast": DEMOConfig.fast,
@@ -28,6 +31,98 @@ PRESETS = {
     "paper": DEMOConfig.paper,
     "smoke": DEMOConfig.smoke,
 }
+
+
+class UsageError(Exception):
+    """A bad command-line argument: :func:`main` prints one line and exits with 2."""
+
+
+def validate_device(name: str, here: bool = True) -> torch.device:
+    """Check that ``--device`` names a device that exists here.
+
+    Args:
+        name: The ``--device`` value.
+        here: Also check that the device exists on this machine. ``False`` for
+            runs whose cells execute elsewhere (Ray, SLURM): only the name is checked.
+
+    Raises:
+        UsageError: For an unknown device string or an absent device.
+    """
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise UsageError(f"unknown --device {name!r}; use cpu, cuda, cuda:<i> or mps") from None
+    if not here:
+        if device.type not in ("cpu", "cuda", "mps"):
+            raise UsageError(f"unsupported --device {name!r}; use cpu, cuda, cuda:<i> or mps")
+        return device
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise UsageError(f"--device {name!r}: CUDA is not available on this machine")
+        if device.index is not None and device.index >= count:
+            raise UsageError(f"--device {name!r}: only {count} CUDA device(s) here")
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise UsageError(f"--device {name!r}: MPS is not available on this machine")
+    elif device.type != "cpu":
+        raise UsageError(f"unsupported --device {name!r}; use cpu, cuda, cuda:<i> or mps")
+    return device
+
+
+def validate_out_dir(out: Path) -> Path:
+    """Create ``--out`` if needed and check that files can be written there.
+
+    Raises:
+        UsageError: If ``out`` is an existing file, cannot be created, or is not
+            writable.
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is an existing file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        raise UsageError(f"--out {str(out)!r} is not writable ({err.strerror or err})") from None
+    return out
+
+
+def default_threads(cores: int | None = None, load: float | None = None) -> int:
+    """Torch threads for a command-line run: the CPUs that are idle at the start.
+
+    Torch's default is one thread per core of the machine, counting cores
+    outside the process's CPU affinity and cores that other processes keep busy.
+    On a loaded machine its threads then wait on each other. Measured on 2 cores
+    shared with other jobs (load average about 9.7), TF Bind 8's surrogate phase
+    (``fast`` preset, 5 epochs) took 15.8 s on 1 thread and 138.2 s on 2; with one
+    more busy process beside it, 55.0 s on 1 thread and over 300 s on 2. So: the
+    cores this process may use, minus the 1-minute load average, at least 1.
+
+    Args:
+        cores: Usable cores (default: the process's CPU affinity).
+        load: Load average (default: ``os.getloadavg()[0]``, 0 where unknown).
+
+    Returns:
+        The number of threads, between 1 and ``cores``.
+    """
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        cores = cores or os.cpu_count() or 1
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            load = 0.0
+    return max(1, min(cores, round(cores - load)))
+
+
+def _apply_threads(threads: int | None) -> None:
+    if threads is None:
+        threads = default_threads()
+    elif threads < 1:
+        raise UsageError(f"--threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +134,13 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     p.add_argument("--out", type=Path, default=None, help="folder for candidates and model")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: the cores this process may use minus the load "
+        "average of other processes, at least 1)",
+    )
     p.set_defaults(func=run_command)
 
 
@@ -50,20 +152,41 @@ def run_command(args: argparse.Namespace) -> dict:
 
     Returns:
         The printed summary as a dict.
+
+    Raises:
+        UsageError: For any bad argument; every check (task and its data, q,
+            seed, device, output folder) runs before training starts.
     """
     from botorch_demo.tasks import load_task, score_candidates
+    from botorch_demo.tasks.registry import get_spec
 
-    task = load_task(args.task, data_dir=args.data_dir)
+    try:
+        get_spec(args.task)
+        seed = validate_seed(args.seed, "--seed")
+    except (TypeError, ValueError) as err:
+        raise UsageError(str(err)) from None
+    device = validate_device(args.device)
+    _apply_threads(getattr(args, "threads", None))
+    try:
+        task = load_task(args.task, data_dir=args.data_dir)
+    except (FileNotFoundError, ValueError) as err:
+        raise UsageError(str(err)) from None
+    n_distinct = int(torch.unique(task.train_X, dim=0).shape[0])
+    try:
+        validate_q(args.q, n_distinct)
+    except ValueError as err:
+        raise UsageError(f"--q: {err}") from None
+    if args.out is not None:
+        validate_out_dir(args.out)
     config = PRESETS[args.preset]()
-    device = torch.device(args.device)
     X, Y, bounds = (t.to(device) for t in (task.train_X, task.train_Y, task.bounds))
     print(
         f"DEMO on {task.name}: {X.shape[0]} offline designs x {X.shape[1]}, "
         f"preset '{args.preset}', K = {args.q}, seed {args.seed}, device {device}"
     )
     tic = time.perf_counter()
-    model = DEMO(config).fit(X, Y, bounds, task.categorical_features or None, seed=args.seed)
-    candidates, predicted = model.generate(args.q, seed=args.seed)
+    model = DEMO(config).fit(X, Y, bounds, task.categorical_features or None, seed=seed)
+    candidates, predicted = model.generate(args.q, seed=seed)
     seconds = time.perf_counter() - tic
     scores = score_candidates(task, candidates.cpu(), budget=None)
     summary = {
@@ -85,7 +208,6 @@ def run_command(args: argparse.Namespace) -> dict:
     )
     print(f"wall time {seconds:.1f} s; phases: {summary['phase_seconds']}")
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
         torch.save(
             {"candidates": candidates.cpu(), "predicted": predicted.cpu()},
             args.out / "candidates.pt",
@@ -137,7 +259,8 @@ def _validated(args: argparse.Namespace, command: str) -> tuple[list[str], list[
     """Check task, method and profile names before any work starts.
 
     Raises:
-        SystemExit: With a message listing the known names.
+        UsageError: With a message naming the bad argument (and listing the
+            known names for tasks, methods and profiles).
     """
     from botorch_demo.benchmarks.harness import resolve_seeds, resolve_tasks
     from botorch_demo.benchmarks.methods import resolve_methods
@@ -156,12 +279,20 @@ def _validated(args: argparse.Namespace, command: str) -> tuple[list[str], list[
         methods = _split(getattr(args, "methods", None))
         if methods is not None:
             methods = [m.name for m in resolve_methods(methods)]
-        get_profile(args.profile)
+        profile = get_profile(args.profile)
         resolve_seeds(args.seeds)
         if args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}.")
     except ValueError as err:
-        raise SystemExit(f"botorch-demo {command}: error: {err}") from None
+        raise UsageError(str(err)) from None
+    # ``auto`` is resolved by each worker; on Ray or SLURM the device is the worker's.
+    if args.device != "auto":
+        validate_device(args.device, here=getattr(args, "executor", "local") == "local")
+    if args.data_dir is not None and not Path(args.data_dir).expanduser().is_dir():
+        raise UsageError(f"--data-dir {args.data_dir!r} is not a folder")
+    if hasattr(args, "m"):
+        args.ms = _parse_ms(args.m, profile.demo.M)
+    validate_out_dir(args.out)  # Last: it creates the folder.
     return tasks, methods
 
 
@@ -240,7 +371,9 @@ def bench_command(args: argparse.Namespace) -> dict:
                 executor=executor,
                 threads_per_cell=None if executor is None else args.cpus_per_cell,
             )
-    except (OutputFolderConflict, CellFailed, ImportError, ValueError) as err:
+    except (OutputFolderConflict, ImportError, ValueError) as err:
+        raise UsageError(str(err)) from None
+    except CellFailed as err:
         raise SystemExit(f"botorch-demo bench: error: {err}") from None
     print(
         f"{len(result.computed)} cells computed, {len(result.skipped)} skipped (already "
@@ -268,18 +401,30 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=sweep_command)
 
 
-def _parse_ms(text: str) -> list[int]:
+def _parse_ms(text: str, M: int) -> list[int]:
+    """Parse ``--m`` (``start:stop:step`` inclusive, or a list) and check ``0 <= m <= M``.
+
+    Raises:
+        UsageError: For bad syntax, an empty range or a level outside ``[0, M]``.
+    """
     try:
         if ":" in text:
             start, stop, step = (int(v) for v in text.split(":"))
             if step < 1:
                 raise ValueError
-            return list(range(start, stop + 1, step))
-        return [int(v) for v in text.split(",") if v.strip()]
+            ms = list(range(start, stop + 1, step))
+        else:
+            ms = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise SystemExit(
-            f"botorch-demo sweep-m: bad --m {text!r}; use start:stop:step or a list"
+        raise UsageError(
+            f"bad --m {text!r}; use start:stop:step (step >= 1) or a comma-separated list"
         ) from None
+    if not ms:
+        raise UsageError(f"--m {text!r} gives no noise levels (is start above stop?)")
+    outside = [m for m in ms if not 0 <= m <= M]
+    if outside:
+        raise UsageError(f"--m: noise levels {outside} lie outside [0, M={M}] of the profile")
+    return ms
 
 
 def sweep_command(args: argparse.Namespace) -> dict:
@@ -301,7 +446,7 @@ def sweep_command(args: argparse.Namespace) -> dict:
             seeds=args.seeds,
             profile=args.profile,
             out=args.out,
-            ms=_parse_ms(args.m),
+            ms=args.ms,
             workers=args.workers,
             device=args.device,
             data_dir=args.data_dir,
@@ -309,7 +454,7 @@ def sweep_command(args: argparse.Namespace) -> dict:
             overwrite=args.overwrite,
         )
     except OutputFolderConflict as err:
-        raise SystemExit(f"botorch-demo sweep-m: error: {err}") from None
+        raise UsageError(str(err)) from None
     print("task       m  p100 (mean)  p50 (mean)  above D(best)")
     for row in result.results["summary"]:
         print(
@@ -336,4 +481,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or [])])
-    args.func(args)
+    try:
+        args.func(args)
+    except UsageError as err:
+        parser.exit(2, f"botorch-demo {args.command}: error: {err}\n")

@@ -17,8 +17,13 @@ where the paper is silent, the value in the authors' public code. Presets:
 from __future__ import annotations
 
 import dataclasses
+import math
+import types
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import numpy as np
 
 Activation = Literal["relu", "silu"]
 
@@ -167,7 +172,9 @@ class DEMOConfig:
 
     guidance_weight: float = 2.0
     """Classifier-free guidance weight w in Eq. (4) (paper: not stated; authors'
-    code: 2.0)."""
+    code: 2.0). Allowed range: ``0 <= w <= 100`` (0 is the purely conditional
+    score, larger values push harder towards the target; negative weights would
+    steer away from it and are rejected)."""
 
     target_score: float = 1.0
     """Target score y~ that generation is conditioned on, min-max normalised over
@@ -175,7 +182,10 @@ class DEMOConfig:
     (paper: 1, following DDOM). Higher targets extrapolate the condition; in our
     measurements (``docs/benchmarks.md``) 1.5 lifted Levy's 100th percentile from
     about 0.95 to 1.18 but collapsed the TF Bind 8 and TF Bind 10 batches onto a
-    few mediocre sequences on one of two seeds, so the default stays at 1.0."""
+    few mediocre sequences on one of two seeds, so the default stays at 1.0.
+    Allowed range: ``-1 <= target_score <= 10`` (the label fed to the score
+    network is ``y_min + target_score * (y_max - y_min)``; far outside the
+    trained labels the condition means nothing)."""
 
     # ------------------------------------------------------------------- runtime
     network_dtype: Literal["float32", "float64"] | None = "float32"
@@ -187,6 +197,7 @@ class DEMOConfig:
     """Show tqdm progress bars (auto-hidden when output is not a terminal)."""
 
     def __post_init__(self) -> None:
+        _check_field_types(self)
         positive_ints = (
             "surrogate_hidden",
             "surrogate_layers",
@@ -226,6 +237,15 @@ class DEMOConfig:
             raise ValueError(
                 f"DEMOConfig.condition_dropout must lie in [0, 1), got {self.condition_dropout}."
             )
+        if self.surrogate_weight_decay < 0:
+            raise ValueError(
+                "DEMOConfig.surrogate_weight_decay must be >= 0, got "
+                f"{self.surrogate_weight_decay!r}."
+            )
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"DEMOConfig.{name} must lie in [{low}, {high}], got {value!r}.")
         if not 0 < self.logit_smoothing <= 1:
             raise ValueError(
                 f"DEMOConfig.logit_smoothing must lie in (0, 1], got {self.logit_smoothing}."
@@ -335,3 +355,79 @@ class DEMOConfig:
         )
         values.update(overrides)
         return cls(**values)
+
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "guidance_weight": (0.0, 100.0),
+    "target_score": (-1.0, 10.0),
+}
+"""Documented ranges of fields whose limits are a choice rather than a necessity."""
+
+
+def _check_field_types(config: DEMOConfig) -> None:
+    """Check every field against its annotation, and floats for finiteness.
+
+    Driven by the annotations, so new fields are covered without a new rule:
+    ``bool`` fields take only ``True``/``False`` (not ``"no"`` or ``None``),
+    ``int`` fields take ints and integer-like values such as ``np.int64`` (not
+    ``2.5`` or ``True``), ``float`` fields take finite real numbers (not NaN,
+    inf, strings or bools), ``Literal`` fields one of their values, and
+    ``X | None`` fields also ``None``. Integer-like and numeric values are
+    normalised to plain ``int``/``float`` so that the config stays JSON-friendly.
+
+    Raises:
+        TypeError: On a value of the wrong type.
+        ValueError: On a non-finite float or a value outside a ``Literal``.
+    """
+    hints = typing.get_type_hints(type(config), localns={"Activation": Activation})
+    for field in dataclasses.fields(config):
+        hint = hints[field.name]
+        value = getattr(config, field.name)
+        normalised = _check_value(field.name, hint, value)
+        if normalised is not value:
+            object.__setattr__(config, field.name, normalised)
+
+
+def _check_value(name: str, hint: Any, value: Any) -> Any:
+    """Return ``value`` (normalised) if it fits ``hint``, else raise naming ``name``."""
+    options = typing.get_args(hint) if _is_union(hint) else (hint,)
+    allows_none = type(None) in options
+    if value is None:
+        if allows_none:
+            return value
+        raise TypeError(f"DEMOConfig.{name} must not be None; expected {_describe(hint)}.")
+    options = tuple(o for o in options if o is not type(None))
+    literals = [v for o in options if typing.get_origin(o) is Literal for v in typing.get_args(o)]
+    kinds = [o for o in options if typing.get_origin(o) is not Literal]
+    if literals and not kinds:
+        if isinstance(value, str) and value in literals:
+            return value
+        raise ValueError(
+            f"DEMOConfig.{name} must be one of {tuple(literals) + ((None,) if allows_none else ())}"
+            f", got {value!r}."
+        )
+    if bool in kinds:
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        raise TypeError(f"DEMOConfig.{name} must be True or False, got {value!r}.")
+    if int in kinds:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"DEMOConfig.{name} must be an int, got {value!r}.")
+        return int(value)
+    if float in kinds:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)
+        ):
+            raise TypeError(f"DEMOConfig.{name} must be a real number, got {value!r}.")
+        if not math.isfinite(value):
+            raise ValueError(f"DEMOConfig.{name} must be finite, got {value!r}.")
+        return float(value)
+    return value
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
+def _describe(hint: Any) -> str:
+    return getattr(hint, "__name__", str(hint))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import pickle
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -23,12 +28,67 @@ from botorch_demo.sde import VPSDE
 from botorch_demo.surrogate import fit_surrogate, predict_batched
 from botorch_demo.validation import (
     check_categorical_values,
+    standardisation,
+    validate_count,
     validate_q,
+    validate_seed,
     validate_training_data,
 )
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class CheckpointError(ValueError):
+    """A file given to :meth:`DEMO.load` is not a valid, intact DEMO checkpoint."""
+
+
+def _atomic(method: _F) -> _F:
+    """Make a state-changing method all-or-nothing.
+
+    The instance's attributes (modules, parameters and buffers included) are
+    snapshotted first; on any exception, ``KeyboardInterrupt`` included, they are
+    restored, so the model keeps its previous state (fitted or not). The method
+    must replace modules and buffers rather than modify them in place.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: nn.Module, *args: Any, **kwargs: Any) -> Any:
+        saved = {k: v.copy() if isinstance(v, dict) else v for k, v in vars(self).items()}
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _require_finite(what: str, tensors: Any, fields: str) -> None:
+    """Raise a clear error if a phase produced NaN or infinite numbers.
+
+    Raises:
+        RuntimeError: Naming the phase and the config fields to lower; a
+            failing ``fit`` leaves the model's previous state (it is atomic).
+    """
+    if not all(bool(torch.isfinite(t).all()) for t in tensors):
+        raise RuntimeError(
+            f"{what} diverged: it produced NaN or infinite values. Lower DEMOConfig.{fields} "
+            "(or check the scale of the data)."
+        )
+
+
+def _content_hash(meta: dict[str, Any], state: dict[str, Tensor]) -> str:
+    """SHA-256 over a checkpoint's metadata (config included) and every tensor."""
+    digest = hashlib.sha256(b"botorch-demo-checkpoint")
+    digest.update(json.dumps(meta, sort_keys=True, default=str).encode())
+    for key in sorted(state):
+        t = state[key]
+        digest.update(f"{key}:{t.dtype}:{tuple(t.shape)}".encode())
+        digest.update(t.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 class DEMO(nn.Module):
@@ -114,6 +174,7 @@ class DEMO(nn.Module):
         self.register_buffer("synthetic_y", None if syn is None else torch.zeros(n, **kw))
 
     # -------------------------------------------------------------------- fit
+    @_atomic
     def fit(
         self,
         train_X: Tensor,
@@ -141,13 +202,17 @@ class DEMO(nn.Module):
                 Lets ablations share phase 1a/1b work.
 
         Returns:
-            ``self``, fitted.
+            ``self``, fitted. The fit is atomic: if it raises (or is
+            interrupted), the model keeps its previous state. Inputs that
+            require grad are detached; no gradient flows through ``fit``.
         """
         cats = validate_training_data(train_X, train_Y, bounds, categorical_features)
+        seed = validate_seed(seed)
+        train_X, train_Y, bounds = (t.detach() for t in (train_X, train_Y, bounds))
         cfg = self.config
         device = train_X.device
         net_dtype = self._network_dtype(train_X.dtype)
-        seed = int(torch.randint(0, 2**62, (1,)).item()) if seed is None else int(seed)
+        seed = int(torch.randint(0, 2**62, (1,)).item()) if seed is None else seed
         init_gen = torch.Generator().manual_seed(seed)
         gen = torch.Generator(device=device).manual_seed(seed + 1)
         need_synthetic = cfg.pseudo_target or cfg.edit_source == "ascent"
@@ -158,9 +223,9 @@ class DEMO(nn.Module):
         self.train_Y.copy_(train_Y)
         self.encoder.fit(train_X)
         y = train_Y.squeeze(-1)
-        std = y.std()
-        self.y_mean.copy_(y.mean())
-        self.y_std.copy_(torch.where(std > 1e-12, std, torch.ones_like(std)))
+        mean, std = standardisation(y)
+        self.y_mean.copy_(mean)
+        self.y_std.copy_(std)
         self.ranked_rows = ranked_distinct_rows(train_X, y)
         Z = self.encoder.encode(train_X)
         y_std = (y - self.y_mean) / self.y_std
@@ -178,6 +243,7 @@ class DEMO(nn.Module):
             )
             self.fit_stats["surrogate"] = stats
         self.fit_seconds["surrogate"] = time.perf_counter() - tic
+        _require_finite("Training the surrogate", self.surrogate.parameters(), "surrogate_lr")
 
         # Phase 1b: synthetic dataset D' by gradient ascent (Eq. 6).
         tic = time.perf_counter()
@@ -199,6 +265,12 @@ class DEMO(nn.Module):
             self.synthetic_X.copy_(syn_X)
             self.synthetic_y.copy_(syn_y.to(self.synthetic_y))
         self.fit_seconds["ascent"] = time.perf_counter() - tic
+        if need_synthetic:
+            _require_finite(
+                "Gradient ascent",
+                [self.synthetic_X, self.synthetic_y],
+                "ascent_step_size_continuous / ascent_step_size_discrete",
+            )
 
         # Phase 1c: conditional diffusion on D' (or on the offline data).
         tic = time.perf_counter()
@@ -214,6 +286,7 @@ class DEMO(nn.Module):
         )
         self.fit_stats["diffusion"] = stats
         self.fit_seconds["diffusion"] = time.perf_counter() - tic
+        _require_finite("Training the score network", self.score_net.parameters(), "diffusion_lr")
         return self
 
     def _take_surrogate(
@@ -274,10 +347,12 @@ class DEMO(nn.Module):
         """Surrogate prediction f_theta*(x) in the raw units of ``train_Y``.
 
         Args:
-            X: ``n x d`` designs in the raw space.
+            X: ``n x d`` designs in the raw space. Integer or bool tensors are
+                converted to the training data's dtype.
 
         Returns:
-            ``n x 1`` predictions in ``X``'s dtype and device.
+            ``n x 1`` predictions in ``X``'s dtype (the training data's dtype
+            for integer ``X``) and device.
         """
         self._require_fitted()
         X = self._check_designs(X, "X")
@@ -294,6 +369,11 @@ class DEMO(nn.Module):
         if not isinstance(X, Tensor) or X.dim() != 2 or X.shape[-1] != d:
             shape = tuple(X.shape) if isinstance(X, Tensor) else type(X).__name__
             raise InputDataError(f"{name} must be an n x {d} tensor, got {shape}.")
+        if X.is_complex():
+            raise InputDataError(f"{name} must be a real tensor, got dtype {X.dtype}.")
+        X = X.detach()
+        if not X.is_floating_point():
+            X = X.to(self.train_X.dtype)
         if not torch.isfinite(X).all():
             raise InputDataError(f"{name} contains NaN or infinite values.")
         if self.encoder.categorical_features:
@@ -367,9 +447,14 @@ class DEMO(nn.Module):
         if cfg.edit_source == "ascent" and self.synthetic_X is None:
             raise ValueError("edit_source='ascent' needs a model fitted with gradient-ascent data.")
         validate_q(q, self.ranked_rows.numel() if cfg.editing else None)
+        q = int(q)
+        max_rounds = validate_count(max_rounds, "max_rounds", 0)
+        if not isinstance(unique, bool):
+            raise TypeError(f"unique must be True or False, got {unique!r}.")
         if exclude is not None:
             exclude = self._check_designs(exclude, "exclude").to(self.train_X)
-        seed = int(torch.randint(0, 2**62, (1,)).item()) if seed is None else int(seed)
+        seed = validate_seed(seed)
+        seed = int(torch.randint(0, 2**62, (1,)).item()) if seed is None else seed
         gen = torch.Generator(device=self.train_X.device).manual_seed(seed)
 
         feasible = feasibility_map(
@@ -427,6 +512,7 @@ class DEMO(nn.Module):
                 num_steps=steps,
                 **kw,
             )
+        _require_finite("The reverse SDE", [Z], "beta_max, guidance_weight or target_score")
         X = self.encoder.decode(Z).to(self.train_X)
         return X if feasible is None else feasible(X)
 
@@ -526,24 +612,31 @@ class DEMO(nn.Module):
     def save(self, path: str | Path) -> None:
         """Write the fitted model (config, layout and weights) to ``path``.
 
+        The file carries a SHA-256 content hash over the config, the layout and
+        every weight, which :meth:`load` verifies.
+
         Args:
             path: File to write (``torch.save`` format).
         """
         self._require_fitted()
-        payload = {
+        meta = {
             "format_version": _FORMAT_VERSION,
             "config": self.config.to_dict(),
             "categorical_features": self.encoder.categorical_features,
             "n_train": self.train_X.shape[0],
             "network_dtype": str(next(self.surrogate.parameters()).dtype).removeprefix("torch."),
             "has_synthetic": self.synthetic_X is not None,
-            "state_dict": self.state_dict(),
         }
+        state = self.state_dict()
+        payload = {**meta, "state_dict": state, "content_sha256": _content_hash(meta, state)}
         torch.save(payload, path)
 
     @classmethod
     def load(cls, path: str | Path, map_location: str | torch.device | None = None) -> DEMO:
         """Load a model written by :meth:`save`; no retraining happens.
+
+        Only plain tensors and containers are unpickled (``weights_only=True``),
+        and the content hash is checked before anything is built.
 
         Args:
             path: File written by :meth:`save`.
@@ -551,23 +644,95 @@ class DEMO(nn.Module):
 
         Returns:
             The fitted model.
+
+        Raises:
+            FileNotFoundError: If ``path`` does not exist.
+            CheckpointError: (a ``ValueError``) If the file is not a DEMO
+                checkpoint (empty, truncated, random bytes, another object), was
+                written by an incompatible version, or its content does not match
+                its hash (corrupted or edited after saving). The message names
+                the path.
         """
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-        if payload.get("format_version") != _FORMAT_VERSION:
-            raise ValueError(f"{path} is not a DEMO checkpoint of format {_FORMAT_VERSION}.")
-        model = cls(DEMOConfig.from_dict(payload["config"]))
-        state = payload["state_dict"]
-        bounds = state["encoder.bounds"]
-        model._build(
-            bounds,
-            {int(k): int(v) for k, v in payload["categorical_features"].items()},
-            payload["n_train"],
-            _DTYPES[payload["network_dtype"]],
-            None,
-            payload["has_synthetic"],
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"DEMO checkpoint not found: {path}")
+        try:
+            payload = torch.load(path, map_location=map_location, weights_only=True)
+        except (
+            pickle.UnpicklingError,
+            EOFError,
+            OSError,
+            RuntimeError,
+            ValueError,
+            zipfile.BadZipFile,
+            KeyError,
+            AttributeError,
+            TypeError,
+        ) as err:
+            # torch's own message may suggest weights_only=False, which must never
+            # be followed for an untrusted file: only the error type is reported.
+            raise CheckpointError(
+                f"{path} is not a DEMO checkpoint: torch.load cannot read it "
+                f"({type(err).__name__}); the file is empty, truncated, corrupted or "
+                "not written by DEMO.save."
+            ) from None
+        return cls._from_payload(payload, path)
+
+    @classmethod
+    def _from_payload(cls, payload: Any, path: Path) -> DEMO:
+        def bad(why: str) -> CheckpointError:
+            return CheckpointError(f"{path} is not a DEMO checkpoint: {why}.")
+
+        if not isinstance(payload, dict):
+            raise bad(f"it holds a {type(payload).__name__}, not DEMO.save's dict")
+        version = payload.get("format_version")
+        if version != _FORMAT_VERSION:
+            raise bad(
+                f"format_version is {version!r}, this version reads {_FORMAT_VERSION} "
+                "(re-create it with fit() and save())"
+            )
+        keys = (
+            "config",
+            "categorical_features",
+            "n_train",
+            "network_dtype",
+            "has_synthetic",
+            "state_dict",
+            "content_sha256",
         )
-        model.ranked_rows = torch.zeros_like(state["ranked_rows"])
-        model.load_state_dict(state)
+        missing = [k for k in keys if k not in payload]
+        if missing:
+            raise bad(f"it lacks the entries {missing}")
+        state = payload["state_dict"]
+        if not isinstance(state, dict) or not all(isinstance(t, Tensor) for t in state.values()):
+            raise bad("its state_dict is not a dict of tensors")
+        meta = {k: payload[k] for k in keys[:-2]}
+        meta["format_version"] = version
+        if _content_hash(meta, state) != payload["content_sha256"]:
+            raise CheckpointError(
+                f"{path}: the checkpoint's content does not match its hash: the file "
+                "is corrupted or was edited after saving. Re-create it with fit() and save()."
+            )
+        if payload["network_dtype"] not in _DTYPES:
+            raise bad(
+                f"unknown network_dtype {payload['network_dtype']!r}; known: {sorted(_DTYPES)}"
+            )
+        try:
+            model = cls(DEMOConfig.from_dict(payload["config"]))
+            bounds = state["encoder.bounds"]
+            model._build(
+                bounds,
+                {int(k): int(v) for k, v in payload["categorical_features"].items()},
+                int(payload["n_train"]),
+                _DTYPES[payload["network_dtype"]],
+                None,
+                bool(payload["has_synthetic"]),
+            )
+            model.ranked_rows = torch.zeros_like(state["ranked_rows"])
+            model.load_state_dict(state)
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+            why = f"its content does not fit a DEMO model ({type(err).__name__}: {err})"
+            raise bad(why) from None
         model.eval()
         model.requires_grad_(False)
         return model

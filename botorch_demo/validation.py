@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import torch
@@ -125,15 +126,114 @@ def validate_categorical_features(
             f"{type(categorical_features).__name__}."
         )
     out: dict[int, int] = {}
-    for col, n_cat in categorical_features.items():
-        if not isinstance(col, int) or not 0 <= col < d:
-            raise ValueError(f"categorical_features has column {col!r}, outside 0..{d - 1}.")
-        if not isinstance(n_cat, int) or n_cat < 2:
+    for key, count in categorical_features.items():
+        col = _as_int(key)
+        if col is None:
             raise ValueError(
-                f"categorical_features[{col}] must be an int >= 2 categories, got {n_cat!r}."
+                f"categorical_features keys must be integer column indices, got {key!r} "
+                f"({type(key).__name__})."
             )
-        out[int(col)] = int(n_cat)
+        if not 0 <= col < d:
+            raise ValueError(f"categorical_features has column {col}, outside 0..{d - 1}.")
+        n_cat = _as_int(count)
+        if n_cat is None or n_cat < 2:
+            raise ValueError(
+                f"categorical_features[{col}] must be an int >= 2 categories, got {count!r}."
+            )
+        if col in out:
+            raise ValueError(f"categorical_features names column {col} twice.")
+        out[col] = n_cat
     return dict(sorted(out.items()))
+
+
+def _as_int(value: object) -> int | None:
+    """``value`` as a plain int if it is integer-like (``int``, ``np.int64``...), else None."""
+    if isinstance(value, bool) or (isinstance(value, Tensor) and value.is_floating_point()):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+MAX_SEED = 2**63 - 2
+"""Largest seed accepted (``fit`` also uses ``seed + 1``; torch takes int64 seeds)."""
+
+
+def validate_seed(seed: object, name: str = "seed") -> int | None:
+    """Check a seed: ``None`` or an integer-like value in ``[0, MAX_SEED]``.
+
+    Args:
+        seed: The seed; ``np.int64`` and 0-dim integer tensors are accepted,
+            floats such as ``2.7`` (or even ``2.0``), strings and bools are not.
+        name: Argument name for the message.
+
+    Returns:
+        The seed as a plain int, or ``None``.
+
+    Raises:
+        TypeError: If the seed is not integer-like.
+        ValueError: If it is outside ``[0, MAX_SEED]``.
+    """
+    if seed is None:
+        return None
+    value = _as_int(seed)
+    if value is None:
+        raise TypeError(f"{name} must be an int or None, got {seed!r} ({type(seed).__name__}).")
+    if not 0 <= value <= MAX_SEED:
+        raise ValueError(f"{name} must lie in [0, 2**63 - 2], got {value}.")
+    return value
+
+
+def validate_count(value: object, name: str, minimum: int) -> int:
+    """Check an integer argument such as ``max_rounds``.
+
+    Raises:
+        TypeError: If ``value`` is not integer-like.
+        ValueError: If it is below ``minimum``.
+    """
+    out = _as_int(value)
+    if out is None:
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__}).")
+    if out < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {out}.")
+    return out
+
+
+def standardisation(y: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and standard deviation of scores, computed without overflow.
+
+    ``y.std()`` squares the scores and overflows for ``|y|`` above about 1e154
+    (float64); here the scores are divided by their largest magnitude first.
+    A spread below 4 machine epsilons of that magnitude (rounding noise) counts as
+    constant (std 1).
+
+    Args:
+        y: ``n`` finite scores.
+
+    Returns:
+        ``(mean, std)`` as 0-dim tensors in ``y``'s dtype.
+
+    Raises:
+        InputDataError: If the standardised scores are not finite (a range that
+            no floating-point standardisation can represent).
+    """
+    scale = y.abs().max()
+    if not scale > 0:
+        return y.new_zeros(()), y.new_ones(())
+    unit = y / scale
+    mean = unit.mean() * scale
+    std = unit.std() * scale if y.numel() > 1 else y.new_zeros(())
+    if not std > scale * (4 * torch.finfo(y.dtype).eps):
+        std = y.new_ones(())
+    if not (
+        torch.isfinite(mean) and torch.isfinite(std) and torch.isfinite((y - mean) / std).all()
+    ):
+        raise InputDataError(
+            f"train_Y spans a range that cannot be standardised in {y.dtype} "
+            f"(largest magnitude {scale.item():.3g}); rescale the scores."
+        )
+    return mean, std
 
 
 def check_categorical_values(X: Tensor, cats: dict[int, int], name: str) -> None:
@@ -170,7 +270,7 @@ def validate_q(q: int, n_sources: int | None) -> None:
         ValueError: If ``q < 1`` or, when editing, ``q`` exceeds the number of
             distinct designs.
     """
-    if isinstance(q, bool) or not isinstance(q, int) or q < 1:
+    if _as_int(q) is None or q < 1:
         raise ValueError(f"q must be a positive int, got {q!r}.")
     if n_sources is not None and q > n_sources:
         raise ValueError(

@@ -1,6 +1,8 @@
 """The benchmark harness's parts: validation, registry, profiles, reports, sharing, sweep."""
 
+import contextlib
 import importlib.util
+import io
 import json
 import shutil
 import tempfile
@@ -79,10 +81,13 @@ class TestBadInput(BotorchTestCase):
             (["bench", "--task", "nope"], ("nope", "tfbind8", "levy")),
             (["sweep-m", "--task", "levy", "--profile", "turbo"], ("turbo", "smoke")),
         ):
-            with self.assertRaises(SystemExit) as ctx:
+            stderr = io.StringIO()
+            with self.assertRaises(SystemExit) as ctx, contextlib.redirect_stderr(stderr):
                 main(argv)
+            self.assertEqual(ctx.exception.code, 2)  # A usage error: one line on stderr.
+            self.assertEqual(stderr.getvalue().count("\n"), 1)
             for text in expected:
-                self.assertIn(text, str(ctx.exception.code))
+                self.assertIn(text, stderr.getvalue())
 
     def test_suites_resolve_to_their_tasks(self) -> None:
         from botorch_demo.cli import _validated

@@ -60,6 +60,7 @@ from botorch_demo.ax.utils import (
     single_objective,
 )
 from botorch_demo.constraints import make_feasible
+from botorch_demo.model import CheckpointError
 
 logger = get_logger(__name__)
 
@@ -517,13 +518,30 @@ def _targets_path(path: Path) -> Path:
 
 
 def _load_targets(path: Path) -> tuple[Tensor, int | None] | None:
-    """The scores (and seed) a checkpoint was trained with, or None."""
+    """The scores (and seed) a checkpoint was trained with, or None if it has none.
+
+    Raises:
+        CheckpointError: If the scores file is unreadable or holds neither a tensor
+            nor a dict of ``targets`` and ``seed`` (the message names it; torch's
+            hint to unpickle unsafely is dropped).
+    """
     targets_path = _targets_path(path)
     if not targets_path.exists():
         return None
-    stored = torch.load(targets_path, weights_only=True)
+    try:
+        stored = torch.load(targets_path, weights_only=True)
+    except Exception as err:
+        raise CheckpointError(
+            f"{targets_path} is not a DEMO checkpoint's scores file: torch.load cannot read "
+            f"it ({type(err).__name__}); delete it and {path.name} to retrain."
+        ) from None
     if isinstance(stored, Tensor):  # Written by an earlier version.
         return stored, None
+    if not isinstance(stored, dict) or not isinstance(stored.get("targets"), Tensor):
+        raise CheckpointError(
+            f"{targets_path} is not a DEMO checkpoint's scores file: it holds a "
+            f"{type(stored).__name__}; delete it and {path.name} to retrain."
+        )
     return stored["targets"], stored.get("seed")
 
 

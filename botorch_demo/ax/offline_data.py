@@ -28,7 +28,7 @@ from ax.core.arm import Arm
 from ax.core.base_trial import BaseTrial
 from ax.core.data import Data
 from ax.core.experiment import Experiment
-from ax.core.parameter import FixedParameter, Parameter
+from ax.core.parameter import FixedParameter, Parameter, ParameterType
 from ax.exceptions.core import UserInputError
 from ax.storage.sqa_store.save import save_or_update_trials
 
@@ -86,7 +86,11 @@ def attach_offline_data(
         as_batch_trial = not isinstance(target, Client)
     frame = _as_frame(experiment, data, scores, metric_name)
     params, metrics = _validated_columns(experiment, frame)
-    if sem is not None and not (np.isfinite(sem) and sem >= 0):
+    if sem is not None and (
+        isinstance(sem, (bool, np.bool_))
+        or not isinstance(sem, (int, float, np.integer, np.floating))
+        or not (np.isfinite(sem) and sem >= 0)
+    ):
         raise UserInputError(f"`sem` must be a finite, non-negative float; got {sem}.")
 
     if as_batch_trial:
@@ -172,6 +176,8 @@ def _as_frame(
             )
         if scores is None:
             raise UserInputError("Array input needs `scores`.")
+        if np.asarray(scores).dtype == bool:
+            raise UserInputError("`scores` must be numbers, got booleans.")
         values = np.asarray(scores, dtype=float)
         if values.ndim == 2 and values.shape[1] == 1:
             values = values[:, 0]
@@ -248,29 +254,55 @@ def _validated_columns(experiment: Experiment, frame: pd.DataFrame) -> tuple[lis
         )
     for metric in metrics:
         values = pd.to_numeric(frame[metric], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(~np.isfinite(values))
+        bad = np.flatnonzero(~np.isfinite(values) | _bool_mask(frame[metric]))
         if bad.size:
             raise UserInputError(
-                f"Metric column {metric!r} has {bad.size} missing, non-numeric, NaN "
-                f"or infinite value(s), e.g. rows {bad[:_EXAMPLES].tolist()}."
+                f"Metric column {metric!r} has {bad.size} missing, non-numeric, boolean, "
+                f"NaN or infinite value(s), e.g. rows {bad[:_EXAMPLES].tolist()}."
             )
         frame[metric] = values
     return params, metrics
 
 
 def _invalid_values(parameter: Parameter, column: pd.Series) -> str | None:
-    """Describes the invalid values of one parameter column, or returns None."""
+    """Describes the invalid values of one parameter column, or returns None.
+
+    Values are never coerced silently: an integer parameter rejects ``2.5``
+    (instead of storing 2) and booleans (instead of storing 1), a float
+    parameter rejects booleans, and a boolean parameter takes only booleans.
+    """
+    is_bool = _bool_mask(column)
     if parameter.is_numeric:
         values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-        valid = ~np.isnan(values) & parameter.validate_array(values)
+        valid = ~np.isnan(values) & parameter.validate_array(values) & ~is_bool
+        if parameter.parameter_type == ParameterType.INT:
+            with np.errstate(invalid="ignore"):
+                valid &= values == np.round(values)
+        rule = "numbers" if parameter.parameter_type == ParameterType.FLOAT else "integers"
+        rule = f"{rule}, not booleans"
     else:
         values = column.where(column.notna(), None).to_numpy(dtype=object)
-        valid = parameter.validate_array(values)
+        valid = np.asarray(parameter.validate_array(values), dtype=bool)
+        rule = "one of its values"
+        if parameter.parameter_type == ParameterType.BOOL:
+            valid &= is_bool
+            rule = "booleans True or False"
     bad = np.flatnonzero(~np.asarray(valid, dtype=bool))
     if bad.size == 0:
         return None
     examples: Sequence[Any] = column.iloc[bad[:_EXAMPLES]].tolist()
     return (
-        f"{bad.size} row(s) of {parameter.name!r} are not valid for {parameter} "
-        f"(e.g. rows {bad[:_EXAMPLES].tolist()} with values {examples})"
+        f"{bad.size} row(s) of {parameter.name!r} are not valid for {parameter}, which "
+        f"takes {rule} (e.g. rows {bad[:_EXAMPLES].tolist()} with values {examples})"
+    )
+
+
+def _bool_mask(column: pd.Series) -> np.ndarray:
+    """Which entries of ``column`` are booleans (Python or NumPy)."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return np.ones(len(column), dtype=bool)
+    if column.dtype != object:
+        return np.zeros(len(column), dtype=bool)
+    return np.fromiter(
+        (isinstance(v, (bool, np.bool_)) for v in column), dtype=bool, count=len(column)
     )

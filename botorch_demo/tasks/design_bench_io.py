@@ -77,11 +77,14 @@ def iter_shards(
         ``(x, y)`` for each shard, in shard order.
 
     Raises:
-        ValueError: If a shard's x and y row counts differ or y is not one column.
+        ValueError: If a shard cannot be read as a ``.npy`` array (naming the
+            file), a shard's x and y row counts differ, y is not one column, or y
+            holds non-numeric, NaN or infinite values.
     """
     for x_path, y_path in find_shards(folder, prefix):
-        x = np.load(x_path, allow_pickle=False)
-        y = np.load(y_path, allow_pickle=False)
+        x = load_array(x_path)
+        y = load_array(y_path)
+        check_scores(y, str(y_path))
         if y.ndim == 1:
             y = y[:, None]
         if y.ndim != 2 or y.shape[1] != 1:
@@ -114,3 +117,38 @@ def read_design_bench_folder(
     if len(shapes) > 1:
         raise ValueError(f"Shards in {folder} have different design shapes: {shapes}.")
     return np.concatenate(xs, axis=0), np.concatenate(ys, axis=0)
+
+
+def load_array(path: Path) -> np.ndarray:
+    """Read one ``.npy`` array, never unpickling, with errors that name the file.
+
+    Raises:
+        ValueError: If the file is not a readable ``.npy`` array (random bytes,
+            truncated, a pickled object).
+    """
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise ValueError(
+            f"{path}: not a readable .npy array ({type(err).__name__}); the file is "
+            "corrupt, truncated or not a design-bench shard."
+        ) from None
+
+
+def check_scores(y: np.ndarray, source: str) -> None:
+    """Raise if scores are not real numbers or hold NaN or infinite values.
+
+    Args:
+        y: The scores, any shape.
+        source: File or description for the message.
+
+    Raises:
+        ValueError: Naming ``source``, the count and the first bad row.
+    """
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"{source}: scores must be real numbers, got dtype {y.dtype}.")
+    bad = np.flatnonzero(~np.isfinite(y.reshape(y.shape[0], -1)).all(axis=-1)) if y.size else []
+    if len(bad):
+        raise ValueError(
+            f"{source}: scores contain {len(bad)} NaN or infinite value(s), first at row {bad[0]}."
+        )

@@ -14,6 +14,7 @@ Levy is generated from ``bayeso-benchmarks`` and needs no files.
 from __future__ import annotations
 
 import os
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from botorch_demo.tasks.design_bench_io import (
+    check_scores,
     iter_shards,
     read_design_bench_folder,
 )
@@ -142,16 +144,34 @@ def _read_sequence_codes(spec: TaskSpec, kind: str, path: Path) -> tuple[np.ndar
         with data_file.open("rb") as f, np.load(f, allow_pickle=False) as z:
             x, y = z["x"], z["y"]
         _check_tokens(x, spec, path)
+        check_scores(y, str(path))
         return encode_tokens(x, spec.num_categories), y.reshape(-1)
-    with np.load(path, allow_pickle=False) as z:
-        if not {"codes", "y"} <= set(z.files):
-            raise ValueError(f"{path} must hold arrays 'codes' and 'y'; has {z.files}.")
-        codes, y = z["codes"], z["y"]
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise ValueError("not an npz archive")
+            arrays = {k: z[k] for k in ("codes", "y") if k in z.files}
+            files = z.files
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(
+            f"{path}: not a readable .npz file ({type(err).__name__}); the file is corrupt, "
+            "truncated or not a compact task file."
+        ) from None
+    if len(arrays) != 2:
+        raise ValueError(f"{path} must hold arrays 'codes' and 'y'; has {files}.")
+    codes, y = arrays["codes"], arrays["y"]
     y = y.reshape(-1)
     if codes.ndim != 1 or codes.shape != y.shape:
         raise ValueError(f"{path}: codes {codes.shape} and y do not match.")
-    if codes.size and codes.max() >= spec.num_categories**spec.dim:
-        raise ValueError(f"{path}: codes exceed {spec.num_categories}^{spec.dim}.")
+    if not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError(f"{path}: codes must be integers, got dtype {codes.dtype}.")
+    n_designs = spec.num_categories**spec.dim
+    if codes.size and (codes.min() < 0 or codes.max() >= n_designs):
+        raise ValueError(
+            f"{path}: codes must lie in 0..{spec.num_categories}^{spec.dim} - 1, got "
+            f"[{codes.min()}, {codes.max()}]."
+        )
+    check_scores(y, str(path))
     return codes.astype(np.int64), y
 
 
@@ -208,8 +228,19 @@ def _build_continuous_task(
     x = x.reshape(x.shape[0], -1)
     if x.shape[1] != spec.dim:
         raise ValueError(f"{source}: expected {spec.dim} columns, got {x.shape[1]}.")
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"{source}: designs must be real numbers, got dtype {x.dtype}.")
+    nan_cols = np.flatnonzero(~np.isfinite(x).all(axis=0)).tolist()
+    if nan_cols:
+        raise ValueError(f"{source}: designs hold NaN or infinite values in columns {nan_cols}.")
     rows = offline_indices(y, spec.max_percentile, spec.sort_stride, spec.max_samples)
     train_X = torch.from_numpy(x[rows].astype(np.float64))
+    constant = (train_X.min(dim=0).values == train_X.max(dim=0).values).nonzero().flatten()
+    if constant.numel():
+        raise ValueError(
+            f"{source}: columns {constant.tolist()} are constant in the offline data, so "
+            "their bounds would have lower == upper; DEMO needs lower < upper."
+        )
     reason = spec.provenance or "no oracle is registered for this task."
     return _make_task(
         spec,

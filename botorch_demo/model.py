@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import pickle
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable
@@ -613,7 +615,9 @@ class DEMO(nn.Module):
         """Write the fitted model (config, layout and weights) to ``path``.
 
         The file carries a SHA-256 content hash over the config, the layout and
-        every weight, which :meth:`load` verifies.
+        every weight, which :meth:`load` verifies. It is written to a temporary
+        file beside ``path`` and renamed into place, so an interrupted save
+        leaves any earlier file at ``path`` as it was.
 
         Args:
             path: File to write (``torch.save`` format).
@@ -629,7 +633,15 @@ class DEMO(nn.Module):
         }
         state = self.state_dict()
         payload = {**meta, "state_dict": state, "content_sha256": _content_hash(meta, state)}
-        torch.save(payload, path)
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            torch.save(payload, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: str | Path, map_location: str | torch.device | None = None) -> DEMO:

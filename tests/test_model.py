@@ -145,6 +145,31 @@ class TestPersistence(BotorchTestCase):
         # The plain state_dict route works on a loaded (built) model too.
         loaded.load_state_dict(model.state_dict())
 
+    def test_interrupted_save_keeps_the_earlier_file(self) -> None:
+        X, Y, bounds, cats = _categorical()
+        model = DEMO(CFG).fit(X, Y, bounds, cats, seed=0)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "demo.pt")
+            model.save(path)
+            before = open(path, "rb").read()
+            real_save = torch.save
+
+            def interrupted(obj, f, *args, **kwargs):
+                real_save(obj, f, *args, **kwargs)
+                with open(f, "r+b") as handle:  # a half-written file, then the interrupt
+                    handle.truncate(100)
+                raise KeyboardInterrupt
+
+            torch.save = interrupted
+            try:
+                with self.assertRaises(KeyboardInterrupt):
+                    model.save(path)
+            finally:
+                torch.save = real_save
+            self.assertEqual(open(path, "rb").read(), before)
+            self.assertEqual(os.listdir(tmp), ["demo.pt"])  # no temporary file left
+            self.assertTrue(DEMO.load(path).is_fitted)
+
     def test_unfitted_model(self) -> None:
         with self.assertRaisesRegex(RuntimeError, "not fitted"):
             DEMO(CFG).generate(2)

@@ -83,15 +83,26 @@ class DEMOConfig:
 
     ascent_step_size_continuous: float = 1e-3
     """Step size eta of Eq. (6) for continuous tasks (paper: 1e-3), in the
-    standardised design space."""
+    standardised design space; its meaning depends on ``ascent_optimizer``."""
 
     ascent_step_size_discrete: float = 1e-1
     """Step size eta of Eq. (6) for tasks with categorical columns (paper: 1e-1),
-    in the standardised logit space."""
+    in the standardised logit space; its meaning depends on ``ascent_optimizer``."""
 
-    ascent_optimizer: Literal["sgd", "adam"] = "sgd"
-    """``"sgd"`` is Eq. (6) as written (x <- x + eta * grad). ``"adam"`` is what the
-    authors' code does (Adam on x, lr 1e-2)."""
+    ascent_optimizer: Literal["sgd", "adam", "normalized"] = "sgd"
+    """Update rule of the ascent (:mod:`botorch_demo.ascent`). ``"sgd"`` is Eq.
+    (6) as printed (x <- x + eta * grad): its reach depends on the scale of the
+    surrogate's gradient. ``"adam"`` is what the authors' code does and what the
+    paper's step sizes mean: Adam on x with learning rate eta (their comments:
+    1e-1 discrete, 1e-3 continuous); the ``paper()`` preset uses it.
+    ``"normalized"`` takes steps of root-mean-square length eta per coordinate
+    along the gradient, whatever its scale."""
+
+    ascent_trust_radius: float | None = None
+    """If set, every ascent step is followed by a projection onto the ball of
+    root-mean-square radius ``ascent_trust_radius`` (standardised units per
+    coordinate) around the starting design: a cap on how far D' may move from
+    the offline data (paper: none)."""
 
     ascent_batch_size: int = 16384
     """Designs ascended together in one vectorised batch (memory knob only)."""
@@ -134,6 +145,36 @@ class DEMOConfig:
     standardised, the marginal of x_1 still has zero mean and unit variance, so
     N(0, I) remains a moment-matched prior for ``editing=False``."""
 
+    diffusion_standardize: bool = True
+    """Standardise the diffusion model's training data (D', or the offline data)
+    per coordinate with its own mean and standard deviation, and map edited
+    designs into and out of that space. Without it, D' (which gradient ascent
+    moves away from the offline statistics) is not zero-mean and unit-variance,
+    so N(0, I) is not a moment-matched prior for ``editing=False`` (paper: not
+    stated; the authors standardise the offline data only, so ``paper()`` keeps
+    ``False``)."""
+
+    diffusion_reweighting: bool = False
+    """DDOM's training reweighting: the labels are binned in a
+    ``reweight_bins``-bin histogram, each bin gets the weight
+    ``softmax(upper edge / reweight_temperature) / bin frequency`` (edges
+    min-max normalised to [0, 1]) clipped at ``reweight_clip``, and the
+    per-example diffusion loss is multiplied by its bin's weight (normalised to
+    mean 1), which favours high labels. DDOM samples minibatches with these
+    weights instead; the expected loss is the same. Paper: not stated (DEMO's
+    code is a fork of DDOM, which uses it); measured in
+    ``docs/robustness_choices.md``."""
+
+    reweight_bins: int = 20
+    """Histogram bins of ``diffusion_reweighting`` (DDOM: 20)."""
+
+    reweight_clip: float = 5.0
+    """Upper clip of the bin weights of ``diffusion_reweighting`` (DDOM: 5)."""
+
+    reweight_temperature: float = 0.1
+    """Temperature of the softmax over normalised bin edges in
+    ``diffusion_reweighting`` (ours; lower favours high labels more)."""
+
     condition_dropout: float = 0.15
     """Probability of dropping the label during classifier-free training (paper:
     not stated; authors' code: 0.15)."""
@@ -171,11 +212,38 @@ class DEMOConfig:
 
     target_score: float = 1.0
     """Target score y~ that generation is conditioned on, min-max normalised over
-    the diffusion model's training labels: 1.0 is the best label it was trained on
-    (paper: 1, following DDOM). Higher targets extrapolate the condition; in our
+    the diffusion model's training labels: 0.0 is the lowest label and 1.0 is the
+    reference label set by ``target_quantile`` (the best label with the paper's
+    ``target_quantile=1``; paper: 1, following DDOM). The label is then capped by
+    ``target_cap``. Higher targets extrapolate the condition; in our
     measurements (``docs/benchmarks.md``) 1.5 lifted Levy's 100th percentile from
     about 0.95 to 1.18 but collapsed the TF Bind 8 and TF Bind 10 batches onto a
     few mediocre sequences on one of two seeds, so the default stays at 1.0."""
+
+    target_quantile: float = 1.0
+    """Quantile of the diffusion model's training labels that ``target_score =
+    1`` maps to. 1.0 (the paper) is the single most extreme surrogate prediction
+    in D', which an over-confident surrogate can push far out; a lower quantile
+    is a more robust reference (``docs/robustness_choices.md``)."""
+
+    target_cap: float | None = None
+    """If set, the conditioning label is capped at the offline best plus
+    ``target_cap`` offline standard deviations of y (paper: no cap; the authors'
+    code hard-codes a target of 1.5 offline standard deviations above the
+    offline mean)."""
+
+    # ------------------------------------------------------------------ guards
+    sampler_bound: float = 3.0
+    """Divergence guard: a reverse-SDE state whose coordinate leaves
+    ``+- sampler_bound * (max |x| + 1)`` (the largest magnitude of that
+    coordinate in the diffusion model's training data, in the network's space)
+    is counted as diverging, and a :class:`~botorch_demo.diagnostics.\
+SamplerDivergenceWarning` is issued once per ``generate`` call. Not in the
+    paper."""
+
+    sampler_clamp: bool = True
+    """Whether the divergence guard also clamps states back into that bound at
+    every step (paper: no clamping, so ``paper()`` only warns)."""
 
     # ------------------------------------------------------------------- runtime
     network_dtype: Literal["float32", "float64"] | None = "float32"
@@ -217,6 +285,26 @@ class DEMOConfig:
         for name in ("ascent_step_size_continuous", "ascent_step_size_discrete"):
             if getattr(self, name) < 0:
                 raise ValueError(f"DEMOConfig.{name} must be >= 0, got {getattr(self, name)}.")
+        if self.ascent_trust_radius is not None and not self.ascent_trust_radius > 0:
+            raise ValueError(
+                "DEMOConfig.ascent_trust_radius must be > 0 or None, got "
+                f"{self.ascent_trust_radius!r}."
+            )
+        if not 0 < self.target_quantile <= 1:
+            raise ValueError(
+                f"DEMOConfig.target_quantile must lie in (0, 1], got {self.target_quantile}."
+            )
+        if self.target_cap is not None and not self.target_cap >= 0:
+            raise ValueError(f"DEMOConfig.target_cap must be >= 0 or None, got {self.target_cap}.")
+        if not self.sampler_bound > 0:
+            raise ValueError(f"DEMOConfig.sampler_bound must be > 0, got {self.sampler_bound}.")
+        if not isinstance(self.reweight_bins, int) or self.reweight_bins < 1:
+            raise ValueError(
+                f"DEMOConfig.reweight_bins must be a positive int, got {self.reweight_bins!r}."
+            )
+        for name in ("reweight_clip", "reweight_temperature"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"DEMOConfig.{name} must be > 0, got {getattr(self, name)}.")
         if not 0 < self.beta_min < self.beta_max:
             raise ValueError(
                 "DEMOConfig needs 0 < beta_min < beta_max, got "
@@ -234,7 +322,7 @@ class DEMOConfig:
             "categorical_encoding": ("logits", "onehot"),
             "surrogate_activation": ("relu", "silu"),
             "diffusion_activation": ("relu", "silu"),
-            "ascent_optimizer": ("sgd", "adam"),
+            "ascent_optimizer": ("sgd", "adam", "normalized"),
             "edit_source": ("offline", "ascent"),
             "sampler": ("heun", "euler"),
             "network_dtype": ("float32", "float64", None),
@@ -272,7 +360,12 @@ class DEMOConfig:
 
         Fields the paper does not state keep the authors' code values (guidance
         weight 2.0, condition dropout 0.15, diffusion lr 1e-3, DDOM's beta range
-        0.01..2.0 that the paper follows). Meant for a GPU.
+        0.01..2.0 that the paper follows). The ascent step sizes 1e-3 / 1e-1 are
+        Adam learning rates on x, as in the authors' code (whose comments give
+        those numbers), not plain gradient steps. None of this project's
+        robustness additions are on: no trust region, the target is the best D'
+        label, D' is not re-standardised, no reweighting, and the divergence
+        guard warns but does not clamp. Meant for a GPU.
         """
         values: dict[str, Any] = dict(
             surrogate_hidden=2048,
@@ -284,7 +377,8 @@ class DEMOConfig:
             ascent_steps=100,
             ascent_step_size_continuous=1e-3,
             ascent_step_size_discrete=1e-1,
-            ascent_optimizer="sgd",
+            ascent_optimizer="adam",
+            ascent_trust_radius=None,
             diffusion_hidden=2048,
             diffusion_layers=2,
             diffusion_activation="relu",
@@ -298,6 +392,11 @@ class DEMOConfig:
             sampler="heun",
             num_steps=None,
             target_score=1.0,
+            target_quantile=1.0,
+            target_cap=None,
+            diffusion_standardize=False,
+            diffusion_reweighting=False,
+            sampler_clamp=False,
         )
         values.update(overrides)
         return cls(**values)

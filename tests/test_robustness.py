@@ -81,12 +81,16 @@ class TestAscentRules(BotorchTestCase):
 
     def test_normalized_steps_have_rms_length_eta(self) -> None:
         for scale in (1e-3, 1e3):
-            out = self._run([scale * v for v in self.w], steps=30, step_size=0.02, optimizer="normalized")
+            out = self._run(
+                [scale * v for v in self.w], steps=30, step_size=0.02, optimizer="normalized"
+            )
             delta = out - self.x0
             rms = delta.square().mean(-1).sqrt()
             self.assertAllClose(rms, torch.full((7,), 30 * 0.02), rtol=1e-4)
             direction = torch.tensor(self.w) / torch.tensor(self.w).norm()
-            self.assertAllClose(delta / delta.norm(dim=-1, keepdim=True), direction.expand(7, 4), atol=1e-5)
+            self.assertAllClose(
+                delta / delta.norm(dim=-1, keepdim=True), direction.expand(7, 4), atol=1e-5
+            )
 
     def test_trust_region_caps_the_reach(self) -> None:
         for optimizer in ("sgd", "adam", "normalized"):
@@ -277,7 +281,7 @@ class TestGuards(BotorchTestCase):
         self.assertEqual((d.q, d.n_distinct, d.n_distinct_raw), (10, 10, 10))
         self.assertEqual(d.n_predicted_above_source, 0)
         self.assertFalse(d.collapsed)
-        cands, pred = model.generate(10, seed=0)
+        _, pred = model.generate(10, seed=0)
         src = model.predict(X[model.ranked_rows[:10]]).squeeze(-1)
         self.assertEqual(model.diagnostics.n_predicted_above_source, int((pred > src).sum()))
         model.generate(10, seed=0, editing=False)
@@ -368,3 +372,27 @@ class TestFeaturesAreUsed(BotorchTestCase):
         ratio = (pred.std() / Y.std()).item()
         self.assertTrue(0.5 < ratio < 1.5, ratio)
         self.assertLess((pred - Y).abs().median().item(), 0.5 * Y.std().item())
+
+
+class TestEndToEndChainTask(BotorchTestCase):
+    """6 positions x 5 categories, offline set = the worse half of all 15,625 designs."""
+
+    def test_batch_beats_the_offline_best_without_collapse(self) -> None:
+        grid, y, score = chain_task()
+        worse = y.argsort()[: y.numel() // 2]
+        X, Y = grid[worse], y[worse].unsqueeze(-1)
+        bounds = torch.tensor([[0.0] * 6, [4.0] * 6], dtype=torch.float64)
+        model = DEMO(DEMOConfig.fast(progress=False)).fit(X, Y, bounds, dict.fromkeys(range(6), 5))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SamplerDivergenceWarning)
+            warnings.simplefilter("error", CollapseWarning)
+            cands, _ = model.generate(256, seed=0)
+        true = score(cands)
+        normalise = lambda v: (v - y.min()) / (y.max() - y.min())  # noqa: E731
+        self.assertGreater(true.max().item(), Y.max().item())
+        self.assertGreater(normalise(true.max()).item(), 0.85)
+        self.assertGreater(true.median().item(), Y.median().item())
+        d = model.diagnostics
+        self.assertGreaterEqual(d.n_distinct_raw, 150)
+        self.assertFalse(d.collapsed or d.diverged)
+        self.assertGreater(d.n_predicted_above_source, 200)

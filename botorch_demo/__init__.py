@@ -7,9 +7,22 @@ that model towards a high target score.
 """
 
 from botorch_demo.config import DEMOConfig
+from botorch_demo.diagnostics import (
+    CollapseWarning,
+    GenerationDiagnostics,
+    SamplerDivergenceWarning,
+)
 from botorch_demo.generation import gen_candidates_demo
 from botorch_demo.model import DEMO
 
 __version__ = "0.1.0"
 
-__all__ = ["DEMO", "DEMOConfig", "__version__", "gen_candidates_demo"]
+__all__ = [
+    "DEMO",
+    "CollapseWarning",
+    "DEMOConfig",
+    "GenerationDiagnostics",
+    "SamplerDivergenceWarning",
+    "__version__",
+    "gen_candidates_demo",
+]

@@ -6,6 +6,7 @@ ascent on a surrogate, and the top existing designs are noised and denoised with
 that model towards a high target score.
 """
 
+from botorch_demo.botorch_model import DEMOSurrogateModel, surrogate_model
 from botorch_demo.config import DEMOConfig
 from botorch_demo.diagnostics import (
     CollapseWarning,
@@ -21,8 +22,10 @@ __all__ = [
     "DEMO",
     "CollapseWarning",
     "DEMOConfig",
+    "DEMOSurrogateModel",
     "GenerationDiagnostics",
     "SamplerDivergenceWarning",
     "__version__",
     "gen_candidates_demo",
+    "surrogate_model",
 ]

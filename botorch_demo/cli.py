@@ -51,7 +51,7 @@ def run_command(args: argparse.Namespace) -> dict:
     Returns:
         The printed summary as a dict.
     """
-    from botorch_demo.benchmarks import load_task, score_candidates
+    from botorch_demo.tasks import load_task, score_candidates
 
     task = load_task(args.task, data_dir=args.data_dir)
     config = PRESETS[args.preset]()
@@ -144,7 +144,15 @@ def _validated(args: argparse.Namespace, command: str) -> tuple[list[str], list[
     from botorch_demo.benchmarks.profiles import get_profile
 
     try:
-        tasks = resolve_tasks(_split(args.task) or ["tfbind8", "levy"])
+        suite = getattr(args, "suite", None)
+        if suite is not None:
+            from botorch_demo.tasks.suite import suite_tasks
+
+            if args.task:
+                raise ValueError("give --suite or --task, not both.")
+            tasks = resolve_tasks(suite_tasks(suite))
+        else:
+            tasks = resolve_tasks(_split(args.task) or ["tfbind8", "levy"])
         methods = _split(getattr(args, "methods", None))
         if methods is not None:
             methods = [m.name for m in resolve_methods(methods)]
@@ -170,6 +178,26 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         help="comma-separated method names (default: all): "
         "demo, demo-no-pseudo-target, demo-no-editing, ddom, grad, cma-es, bo-qei",
     )
+    p.add_argument(
+        "--suite",
+        default=None,
+        help="a named task list instead of --task: robustness (the generated suite, "
+        "docs/tasks.md) or paper (tfbind8, tfbind10, levy)",
+    )
+    # Executors (botorch_demo.benchmarks.executors; docs/benchmarks_harness.md).
+    ex = p.add_argument_group("executor (where the (task, seed) groups run)")
+    ex.add_argument(
+        "--executor",
+        choices=("local", "ray", "submitit"),
+        default="local",
+        help="local processes (--workers), Ray tasks or submitit/SLURM jobs",
+    )
+    ex.add_argument("--ray-address", default=None, help="Ray cluster (default: a local instance)")
+    ex.add_argument("--cpus-per-cell", type=int, default=1, help="CPUs (threads) per group")
+    ex.add_argument("--gpus-per-cell", type=int, default=0, help="GPUs per group")
+    ex.add_argument("--slurm-partition", default=None, help="SLURM partition (submitit)")
+    ex.add_argument("--slurm-time", default="60", help="minutes, h:mm:ss or d-hh:mm:ss per job")
+    ex.add_argument("--log-folder", default=None, help="submitit logs (default: OUT/submitit)")
     p.set_defaults(func=bench_command)
 
 
@@ -182,29 +210,44 @@ def bench_command(args: argparse.Namespace) -> dict:
     Returns:
         The results.json content.
     """
+    from botorch_demo.benchmarks.executors import CellFailed, make_executor
     from botorch_demo.benchmarks.harness import run_benchmark
     from botorch_demo.benchmarks.store import OutputFolderConflict
 
     tasks, methods = _validated(args, "bench")
     try:
-        result = run_benchmark(
-            tasks=tasks,
-            methods=methods,
-            seeds=args.seeds,
-            profile=args.profile,
+        with make_executor(
+            args.executor,
             out=args.out,
-            workers=args.workers,
-            device=args.device,
-            data_dir=args.data_dir,
-            progress=not args.no_progress,
-            overwrite=args.overwrite,
-        )
-    except OutputFolderConflict as err:
+            ray_address=args.ray_address,
+            cpus_per_cell=args.cpus_per_cell,
+            gpus_per_cell=args.gpus_per_cell,
+            slurm_partition=args.slurm_partition,
+            slurm_time=args.slurm_time,
+            log_folder=args.log_folder,
+        ) as executor:
+            result = run_benchmark(
+                tasks=tasks,
+                methods=methods,
+                seeds=args.seeds,
+                profile=args.profile,
+                out=args.out,
+                workers=args.workers,
+                device=args.device,
+                data_dir=args.data_dir,
+                progress=not args.no_progress,
+                overwrite=args.overwrite,
+                executor=executor,
+                threads_per_cell=None if executor is None else args.cpus_per_cell,
+            )
+    except (OutputFolderConflict, CellFailed, ImportError, ValueError) as err:
         raise SystemExit(f"botorch-demo bench: error: {err}") from None
     print(
         f"{len(result.computed)} cells computed, {len(result.skipped)} skipped (already "
         f"in {result.out})"
     )
+    for line in result.not_run:
+        print(f"not run: {line}")
     print(result.files["markdown"].read_text())
     print("wrote " + ", ".join(str(p) for p in result.files.values()))
     return result.results

@@ -19,6 +19,9 @@ def gen_candidates_demo(
     *,
     exclude: Tensor | None = None,
     unique: bool = False,
+    fixed_features: dict[int, float] | None = None,
+    inequality_constraints: list[tuple[Tensor, Tensor, float]] | None = None,
+    integer_features: list[int] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Propose ``q`` new designs from an offline dataset with DEMO.
 
@@ -42,6 +45,14 @@ def gen_candidates_demo(
         seed: Seed for fitting and generation (``None`` for random).
         exclude: Optional ``m x d`` designs never to return.
         unique: If ``True``, the ``q`` candidates are pairwise distinct.
+        fixed_features: ``{column: value}`` every candidate takes, as in
+            ``optimize_acqf``.
+        inequality_constraints: ``[(indices, coefficients, rhs), ...]`` with
+            ``sum coefficients * x[indices] >= rhs``, as in ``optimize_acqf``;
+            satisfied by construction (projection onto the feasible polytope in
+            the raw space, then rounding of integer columns).
+        integer_features: Ordinal (non-categorical) integer columns; their
+            values are rounded to integers inside ``bounds``.
 
     Returns:
         A tuple ``(candidates, predicted)``: ``q x d`` designs inside ``bounds``
@@ -49,4 +60,12 @@ def gen_candidates_demo(
         device, and the ``q`` surrogate predictions of their scores.
     """
     model = DEMO(config).fit(train_X, train_Y, bounds, categorical_features, seed=seed)
-    return model.generate(q, seed=seed, exclude=exclude, unique=unique)
+    return model.generate(
+        q,
+        seed=seed,
+        exclude=exclude,
+        unique=unique,
+        fixed_features=fixed_features,
+        inequality_constraints=inequality_constraints,
+        integer_features=integer_features,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from torch import Tensor, nn
 
 from botorch_demo.ascent import gradient_ascent
 from botorch_demo.config import DEMOConfig
+from botorch_demo.constraints import feasibility_map
 from botorch_demo.diagnostics import (
     COLLAPSE_FRACTION,
     CollapseWarning,
@@ -324,6 +326,9 @@ class DEMO(nn.Module):
         exclude: Tensor | None = None,
         unique: bool = False,
         max_rounds: int = 20,
+        fixed_features: dict[int, float] | None = None,
+        inequality_constraints: list[tuple[Tensor, Tensor, float]] | None = None,
+        integer_features: list[int] | None = None,
         **overrides: Any,
     ) -> tuple[Tensor, Tensor]:
         """Run phase 2: edit the top-q designs (or sample, without editing).
@@ -345,6 +350,16 @@ class DEMO(nn.Module):
                 ``sampler_clamp``. The trained networks are
                 reused, so an m-sweep or the "w/o editing" ablation costs no
                 retraining.
+            fixed_features: ``{column: value}`` every candidate takes (as in
+                ``optimize_acqf``).
+            inequality_constraints: ``[(indices, coefficients, rhs), ...]``
+                with ``sum coefficients * x[indices] >= rhs``, as in
+                ``optimize_acqf``. Satisfied by construction: each design is
+                projected onto the feasible polytope in the raw space, then
+                integer columns are rounded (see
+                :mod:`botorch_demo.constraints`).
+            integer_features: Columns (ordinal, not categorical) whose values
+                are rounded to integers inside the bounds.
 
         Returns:
             A tuple ``(candidates, predicted)``: ``q x d`` raw designs inside the
@@ -384,12 +399,19 @@ class DEMO(nn.Module):
         seed = int(torch.randint(0, 2**62, (1,)).item()) if seed is None else int(seed)
         gen = torch.Generator(device=self.train_X.device).manual_seed(seed)
 
+        feasible = feasibility_map(
+            self.encoder.bounds,
+            self.encoder.categorical_features,
+            fixed_features,
+            inequality_constraints,
+            integer_features,
+        )
         guard = SamplerGuard(self.score_net.state_bound(cfg.sampler_bound), cfg.sampler_clamp)
         sources = self._edit_sources(q, cfg) if cfg.editing else None
-        cands = self._propose(cfg, q, sources, gen, guard)
+        cands = self._propose(cfg, q, sources, gen, feasible, guard)
         n_raw = _n_distinct(cands)
         if exclude is not None or unique:
-            cands = self._fill_novel(cfg, cands, sources, gen, exclude, max_rounds, guard)
+            cands = self._fill_novel(cfg, cands, sources, gen, exclude, max_rounds, feasible, guard)
         predicted = self.predict(cands).squeeze(-1)
         self.diagnostics = self._diagnose(cands, predicted, sources, n_raw, guard)
         return cands, predicted
@@ -441,6 +463,7 @@ class DEMO(nn.Module):
         n: int,
         sources: Tensor | None,
         gen: torch.Generator,
+        feasible: Callable[[Tensor], Tensor] | None = None,
         guard: SamplerGuard | None = None,
     ) -> Tensor:
         kw = dict(
@@ -471,7 +494,8 @@ class DEMO(nn.Module):
                 num_steps=steps,
                 **kw,
             )
-        return self.encoder.decode(Z).to(self.train_X)
+        X = self.encoder.decode(Z).to(self.train_X)
+        return X if feasible is None else feasible(X)
 
     def _fill_novel(
         self,
@@ -481,6 +505,7 @@ class DEMO(nn.Module):
         gen: torch.Generator,
         exclude: Tensor | None,
         max_rounds: int,
+        feasible: Callable[[Tensor], Tensor] | None = None,
         guard: SamplerGuard | None = None,
     ) -> Tensor:
         """Replace rejected candidates by re-editing their sources harder.
@@ -532,10 +557,12 @@ class DEMO(nn.Module):
                     cands = best
                 else:
                     cands = best_new_mutants(cands[~ok], cats, known, predict, gen)
+                if feasible is not None:
+                    cands = feasible(cands)
                 continue
             src = None if sources is None or r > ramp else sources[pending]
             m_r = min(cfg.M, cfg.m + -(-(cfg.M - cfg.m) * r // ramp))
-            cands = self._propose(cfg.replace(m=m_r), pending.numel(), src, gen, guard)
+            cands = self._propose(cfg.replace(m=m_r), pending.numel(), src, gen, feasible, guard)
         raise RuntimeError(
             f"Could not find {pending.numel()} of {q} new, distinct candidates after "
             f"{max_rounds} rounds of re-editing and sampling from the prior: the excluded "

@@ -10,7 +10,7 @@ import torch
 from ax.api.client import Client
 from ax.api.configs import ChoiceParameterConfig
 
-from botorch_demo.benchmarks import load_task
+from botorch_demo.tasks import load_task
 
 LETTERS = np.array(list("ACGT"))
 NAMES = [f"p{i}" for i in range(8)]
@@ -34,10 +34,10 @@ def offline_frame(n: int | None = None, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def tf8_client(storage_config=None, minimize: bool = False) -> Client:
+def tf8_client(storage_config=None, minimize: bool = False, name: str = "tf8") -> Client:
     client = Client(storage_config=storage_config, random_seed=0)
     client.configure_experiment(
-        name="tf8",
+        name=name,
         parameters=[
             ChoiceParameterConfig(
                 name=n, values=list("ACGT"), parameter_type="str", is_ordered=False

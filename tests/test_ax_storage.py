@@ -72,7 +72,7 @@ class TestStorage(unittest.TestCase):
     @pytest.mark.slow
     def test_campaign_killed_mid_batch_resumes_from_sqlite(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
-            storage = sqlite_storage_config(Path(tmp) / "ax.db")
+            storage = sqlite_storage_config(Path(tmp) / "ax.db", rebind=True)
             client = tf8_client(storage_config=storage)
             attach_offline_data(client, offline_frame(N_OFFLINE))
             client.set_generation_strategy(_strategy(checkpoint_dir=tmp))

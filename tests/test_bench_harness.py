@@ -12,11 +12,11 @@ import pytest
 import torch
 from botorch.utils.testing import BotorchTestCase
 
-from botorch_demo.benchmarks import load_task
 from botorch_demo.benchmarks.harness import run_benchmark
 from botorch_demo.benchmarks.methods import list_methods
 from botorch_demo.benchmarks.report import CSV_COLUMNS, recompute_record
 from botorch_demo.benchmarks.store import CellKey, CellStore, OutputFolderConflict
+from botorch_demo.tasks import load_task
 
 HAS_AX = importlib.util.find_spec("botorch_demo.ax") is not None
 TASKS = ["tfbind8", "levy"]

@@ -10,7 +10,6 @@ import pytest
 import torch
 from botorch.utils.testing import BotorchTestCase
 
-from botorch_demo.benchmarks import load_task
 from botorch_demo.benchmarks.cmaes import cmaes_candidates
 from botorch_demo.benchmarks.components import SharedModels
 from botorch_demo.benchmarks.harness import resolve_seeds, resolve_tasks, run_benchmark
@@ -29,6 +28,7 @@ from botorch_demo.benchmarks.runner import worker_threads
 from botorch_demo.benchmarks.store import CellKey, CellStore, atomic_write_json
 from botorch_demo.benchmarks.sweep import run_m_sweep
 from botorch_demo.cli import build_parser, main
+from botorch_demo.tasks import load_task, suite_tasks
 
 HAS_AX = importlib.util.find_spec("botorch_demo.ax") is not None
 ALL_METHODS = [
@@ -84,6 +84,33 @@ class TestBadInput(BotorchTestCase):
             for text in expected:
                 self.assertIn(text, str(ctx.exception.code))
 
+    def test_suites_resolve_to_their_tasks(self) -> None:
+        from botorch_demo.cli import _validated
+
+        args = build_parser().parse_args(
+            "bench --suite robustness --profile smoke --seeds 1 --methods demo,grad".split()
+        )
+        tasks, methods = _validated(args, "bench")
+        self.assertEqual(tasks, suite_tasks("robustness"))
+        self.assertGreaterEqual(len(tasks), 8)
+        self.assertEqual(methods, ["demo", "grad"])
+        args = build_parser().parse_args(["bench", "--suite", "paper"])
+        self.assertEqual(_validated(args, "bench")[0], ["tfbind8", "tfbind10", "levy"])
+        for argv, expected in (
+            (["bench", "--suite", "nope"], ("nope", "paper", "robustness")),
+            (["bench", "--suite", "paper", "--task", "levy"], ("--suite or --task",)),
+        ):
+            with self.assertRaises(SystemExit) as ctx:
+                main(argv)
+            for text in expected:
+                self.assertIn(text, str(ctx.exception.code))
+        with self.assertRaisesRegex(ValueError, "Known suites"):
+            run_benchmark(suite="nope", methods=["grad"], out="unused")
+        self.assertFalse(Path("unused").exists())
+        # the refusal of oracle-less tasks lists the suite's tasks among the usable ones
+        with self.assertRaisesRegex(ValueError, "seq-l8-v4"):
+            resolve_tasks(["ant"])
+
     def test_cli_parses_the_documented_command(self) -> None:
         args = build_parser().parse_args(
             "bench --task tfbind8 --task levy --methods demo,bo-qei,grad --seeds 8 "
@@ -122,6 +149,49 @@ class TestRegistryAndProfiles(BotorchTestCase):
             del METHODS["top-offline"]
         with self.assertRaisesRegex(ValueError, "unknown components"):
             Method("x", "X", "", ("gpu",), best_offline)
+
+    def test_unsupported_pairs_are_skipped_not_run(self) -> None:
+        from botorch_demo.benchmarks.bo_qei import bo_qei_unsupported
+
+        for task in ("tfbind8", "tfbind10", "levy", "seq-l6-v5", "seq-l8-v4", "ackley-10"):
+            self.assertIsNone(bo_qei_unsupported(task), task)
+        self.assertIn("4^12", bo_qei_unsupported("seq-l12-v4"))
+        self.assertIn("mixed", bo_qei_unsupported("mixed-10"))
+
+        def top_offline(ctx):
+            rows = ctx.task.train_Y.squeeze(-1).argsort(descending=True)[: ctx.q]
+            return MethodOutput(ctx.task.train_X[rows])
+
+        register_method(
+            Method(
+                "top-offline",
+                "Top offline",
+                "the best K offline designs",
+                (),
+                top_offline,
+                lambda task: "too long" if task == "seq-l8-v4" else None,
+            )
+        )
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                result = run_benchmark(
+                    tasks=["seq-l6-v5", "seq-l8-v4"],
+                    methods=["top-offline"],
+                    seeds=1,
+                    profile="smoke",
+                    out=tmp,
+                    progress=False,
+                )
+                self.assertEqual(result.computed, [CellKey("seq-l6-v5", "top-offline", 0)])
+                self.assertEqual(result.not_run, ["top-offline on seq-l8-v4: too long"])
+                (row,) = result.results["summary"]
+                self.assertEqual(row["task"], "seq-l6-v5")
+                self.assertAlmostEqual(row["p100_mean"], load_task("seq-l6-v5").d_best)
+                self.assertEqual(row["novelty_mean"], 0.0)  # offline designs are not novel
+                text = result.files["markdown"].read_text()
+                self.assertIn("| Top offline | 0.520 | – |", text)
+        finally:
+            del METHODS["top-offline"]
 
     def test_profiles(self) -> None:
         fast, paper, smoke = (get_profile(n) for n in ("fast", "paper", "smoke"))
@@ -212,18 +282,62 @@ class TestSharedComponents(BotorchTestCase):
 
     def test_cmaes_candidates_are_valid_and_seeded(self) -> None:
         task = load_task("tfbind8")
-        model = SharedModels(task, 0, get_profile("smoke").demo, needed=("surrogate",))
-        settings = CMAESSettings(popsize=64, iterations=6, sigma0=0.5)
-        a = cmaes_candidates(model.surrogate_model(), 256, settings, seed=1)
-        b = cmaes_candidates(model.surrogate_model(), 256, settings, seed=1)
+        surrogate = SharedModels(
+            task, 0, get_profile("smoke").demo, needed=("surrogate",)
+        ).surrogate_model()
+        # A narrow search finds fewer than K distinct designs (53 here), a wide one
+        # more: both branches of the result are checked, each unconditionally.
+        narrow = CMAESSettings(popsize=64, iterations=6, sigma0=0.5)
+        wide = CMAESSettings(popsize=128, iterations=6, sigma0=2.0)
+        a = cmaes_candidates(surrogate, 256, narrow, seed=1)
+        b = cmaes_candidates(surrogate, 256, narrow, seed=1)
         self.assertTrue(torch.equal(a.candidates, b.candidates))
-        self.assertEqual(a.candidates.shape, (256, 8))
-        self.assertTrue(((a.candidates >= 0) & (a.candidates <= 3)).all())
-        self.assertTrue(torch.equal(a.candidates, a.candidates.round()))
-        self.assertEqual(a.info["iterations"], 6)
-        self.assertEqual(a.info["evaluations"], 6 * 64)
-        self.assertEqual(a.info["distinct"], int(torch.unique(a.candidates, dim=0).shape[0]))
-        self.assertTrue((a.predicted[:-1] >= a.predicted[1:]).all() or a.info["distinct"] < 256)
+        for result, evaluations in ((a, 6 * 64), (cmaes_candidates(surrogate, 256, wide, 1), 768)):
+            X, info = result.candidates, result.info
+            self.assertEqual(X.shape, (256, 8))
+            self.assertTrue(((X >= 0) & (X <= 3)).all())
+            self.assertTrue(torch.equal(X, X.round()))
+            self.assertEqual((info["iterations"], info["evaluations"]), (6, evaluations))
+            n = info["distinct"]
+            self.assertEqual(n, int(torch.unique(X, dim=0).shape[0]))
+            # the first n rows are the distinct designs, best predicted first ...
+            self.assertEqual(int(torch.unique(X[:n], dim=0).shape[0]), n)
+            self.assertTrue((result.predicted[: n - 1] >= result.predicted[1:n]).all())
+            # ... the predictions are the surrogate's, and the list repeats to K
+            self.assertTrue(
+                torch.allclose(result.predicted, surrogate.predict(X).squeeze(-1), atol=1e-6)
+            )
+            self.assertTrue(torch.equal(X, X[torch.arange(256) % n]))
+        self.assertLess(a.info["distinct"], 256)
+        self.assertEqual(result.info["distinct"], 256)
+
+
+@pytest.mark.skipif(not HAS_AX, reason="botorch_demo.ax is not available")
+class TestKrigingBeliever(BotorchTestCase):
+    def test_fantasies_spread_the_batch_over_both_peaks(self) -> None:
+        """Without the fantasies the batch is the top-q of the first LogEI: one peak."""
+        from botorch.acquisition.analytic import LogExpectedImprovement
+        from botorch.models import SingleTaskGP
+
+        from botorch_demo.ax.batch_ei import kriging_believer_batch
+
+        kw = {"dtype": torch.float64, "device": self.device}
+        X = torch.tensor([[0.0], [0.15], [0.3], [0.5], [0.7], [0.85], [1.0]], **kw)
+        Y = torch.tensor([[0.0], [1.0], [0.0], [-0.5], [0.0], [0.95], [0.0]], **kw)
+        gp = SingleTaskGP(X, Y)
+        gp.covar_module.lengthscale = 0.1
+        gp.likelihood.noise = 1e-4
+        gp.eval()
+        grid = torch.linspace(0, 1, 51, **kw).unsqueeze(-1)
+        best_f = float(Y.max())
+        with torch.no_grad():
+            first = LogExpectedImprovement(gp, best_f=best_f)(grid.unsqueeze(1))
+        top2 = grid[first.argsort(descending=True)[:2]].squeeze(-1)
+        self.assertTrue((top2 < 0.5).all())  # greedy without fantasies: both at 0.15
+        chosen = grid[kriging_believer_batch(gp, grid, q=2, best_f=best_f, sign=1.0)]
+        self.assertAlmostEqual(float(chosen[0]), float(grid[first.argmax()]), places=12)
+        self.assertLess(float(chosen[0]), 0.5)
+        self.assertGreater(float(chosen[1]), 0.5)  # the believed first pick moves the second
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from botorch.test_functions import Levy
 from botorch.utils.testing import BotorchTestCase
 
 from botorch_demo import DEMOConfig, gen_candidates_demo
-from botorch_demo.benchmarks import load_task
+from botorch_demo.tasks import load_task
 
 # Small but real: a few seconds per phase on two CPU cores.
 TINY = DEMOConfig.smoke(

@@ -7,7 +7,7 @@ import unittest
 import numpy as np
 import torch
 
-from botorch_demo.benchmarks import (
+from botorch_demo.tasks import (
     DEFAULT_BUDGET,
     load_task,
     mean_and_stderr,

@@ -1,4 +1,4 @@
-"""Tests for botorch_demo.benchmarks: loaders, oracles, folder reader, adapter.
+"""Tests for botorch_demo.tasks: loaders, oracles, folder reader, adapter.
 
 TF Bind 10 and the real design-bench folder are found through the environment
 variable BOTORCH_DEMO_DATA (CI sets it to ../shared/data); those tests skip with
@@ -17,7 +17,7 @@ from unittest import mock
 import numpy as np
 import torch
 
-from botorch_demo.benchmarks import (
+from botorch_demo.tasks import (
     ENV_VAR,
     find_shards,
     list_tasks,
@@ -25,8 +25,8 @@ from botorch_demo.benchmarks import (
     read_design_bench_folder,
     task_from_design_bench,
 )
-from botorch_demo.benchmarks.build_data import build_tfbind8_npz
-from botorch_demo.benchmarks.sequences import decode_codes, encode_tokens
+from botorch_demo.tasks.build_data import build_tfbind8_npz
+from botorch_demo.tasks.sequences import decode_codes, encode_tokens
 
 TF8_FOLDER = "tf_bind_8-SIX6_REF_R1"
 EMBEDDED_TF8 = Path(__file__).parents[1] / "botorch_demo" / "data" / "tfbind8.npz"

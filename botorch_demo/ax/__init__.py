@@ -5,28 +5,45 @@ Importing this package registers the DEMO generators with Ax (see
 Ax's JSON and SQL storage.
 """
 
+from botorch_demo.ax.adapter import DEMOAdapter
 from botorch_demo.ax.config import resolve_demo_config
-from botorch_demo.ax.criteria import DEMOBatchLimit
+from botorch_demo.ax.criteria import DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.offline_data import attach_offline_data
 from botorch_demo.ax.registry import DEMOGenerators, register
-from botorch_demo.ax.storage import registry_bundle, sqlite_storage_config
-from botorch_demo.ax.strategies import demo_generation_strategy, qei_generation_strategy
+from botorch_demo.ax.storage import (
+    StorageBindingError,
+    check_storage_binding,
+    registry_bundle,
+    sqlite_storage_config,
+)
+from botorch_demo.ax.strategies import (
+    demo_generation_strategy,
+    demo_node,
+    qei_generation_strategy,
+    sobol_node,
+)
 from botorch_demo.ax.subset import SubsetBoTorchGenerator, training_subset
 
 register()
 
 __all__ = [
+    "DEMOAdapter",
     "DEMOBatchLimit",
+    "DEMODesignsResolved",
     "DEMOGenerator",
     "DEMOGenerators",
+    "StorageBindingError",
     "SubsetBoTorchGenerator",
     "attach_offline_data",
+    "check_storage_binding",
     "demo_generation_strategy",
+    "demo_node",
     "qei_generation_strategy",
     "register",
     "registry_bundle",
     "resolve_demo_config",
+    "sobol_node",
     "sqlite_storage_config",
     "training_subset",
 ]

@@ -72,6 +72,15 @@ class DesignEncoding:
         """``{column: number of categories}`` as ``DEMO.fit`` expects it."""
         return {j: len(v) for j, v in self.categorical_values.items()}
 
+    @property
+    def discrete_values(self) -> dict[int, Tensor]:
+        """``{column: sorted allowed DEMO-space values}`` of every discrete column
+        (categorical codes and ordinal values)."""
+        out = dict(self.ordinal_values)
+        for j, values in self.categorical_values.items():
+            out[j] = torch.arange(len(values), dtype=self.bounds.dtype, device=self.bounds.device)
+        return out
+
     def to_demo(self, X: Tensor) -> Tensor:
         """Maps ``n x d`` Ax-space designs to DEMO's space (dtype/device of bounds)."""
         Z = X.to(self.bounds).clone()

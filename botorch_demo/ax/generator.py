@@ -1,17 +1,24 @@
 """DEMO as an Ax ``TorchGenerator``.
 
-Ax calls ``fit`` before every ``gen``; this generator only records the data there
-and trains lazily, on first use, once the objective's direction is known (Ax
-passes it to ``gen`` as ``objective_weights``, not to ``fit``). A trained model is
-kept for as long as the training data, the direction and the configuration stay
-the same, and, with ``checkpoint_dir``, written to and read from disk under a
-hash of exactly those inputs, so a resumed campaign does not retrain.
+Training happens in ``fit`` (Ax reports it as fit time): the DEMO node's adapter
+(:class:`~botorch_demo.ax.adapter.DEMOAdapter`) tells the generator the
+objective's direction before Ax fits it. The model is trained on the data the
+node starts from: every observation that DEMO did NOT propose itself (the
+offline data and, e.g., initial Sobol trials). Results of DEMO's own designs are
+recognised by their candidate metadata (``demo_model``) and never trigger a
+retraining; they only become "observed" designs that are not proposed again. A
+trained model is kept for as long as that training data, the direction and the
+configuration stay the same, and, with ``checkpoint_dir``, written to and read
+from disk under a hash of exactly those inputs, so a resumed campaign does not
+retrain.
 
-One DEMO call proposes a whole batch of ``batch_size`` designs (the candidate
-pool). Ax's ``Client.get_next_trials(max_trials=K)`` asks a node for one arm per
-trial, K times in a row; each of those calls takes the best remaining pool
-design that is not yet pending, so K trials cost one DEMO generation. A
-``gen(n=K)`` for one ``BatchTrial`` takes K pool designs at once.
+One DEMO generation proposes a whole batch of ``batch_size`` designs (the
+candidate pool). However Ax asks for them (``Client.get_next_trials(K)``, the
+Orchestrator's one-trial-at-a-time loop, or ``gen(n)`` for a ``BatchTrial``),
+each request takes the best pool designs that are neither observed nor
+pending, and the generator serves at most ``batch_size`` designs per trained
+model: designs, not trials, are counted. Failed or abandoned designs are
+replaced.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,14 +57,16 @@ from botorch_demo.ax.utils import (
     generation_key,
     pending_points,
     rows_in,
-    satisfies,
     single_objective,
 )
+from botorch_demo.constraints import make_feasible
 
 logger = get_logger(__name__)
 
 _TOP_UP_ATTEMPTS = 4
 _PREDICT_CHUNK = 8192
+#: Candidate-metadata key that marks a design proposed by DEMO.
+DEMO_METADATA_KEY = "demo_model"
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,16 @@ class _TrainingData:
 
 
 @dataclass(frozen=True)
+class _Observed:
+    """Every observation Ax passed, DEMO's own results included."""
+
+    X: Tensor  # n x d, Ax's space
+    Z: Tensor  # n x d, DEMO's space
+    Y: Tensor  # n x 1
+    from_demo: Tensor  # n, bool: proposed by DEMO (candidate metadata)
+
+
+@dataclass(frozen=True)
 class _Pool:
     key: tuple[Any, ...]
     Z: Tensor  # DEMO-space candidates, best predicted first
@@ -78,19 +98,22 @@ class _Pool:
 class DEMOGenerator(TorchGenerator):
     """DEMO (Design Editing for offline MBO) behind Ax's generator registry.
 
-    Use it through ``DEMOGenerators.DEMO`` in a ``GeneratorSpec``; all
-    constructor arguments are JSON values so that they persist with the
-    generation strategy.
+    Use it through ``DEMOGenerators.DEMO`` in a ``GeneratorSpec`` (or
+    :func:`~botorch_demo.ax.demo_node`); all constructor arguments are JSON
+    values so that they persist with the generation strategy.
 
     Args:
         config: ``DEMOConfig`` preset name (``"default"``, ``"fast"``,
             ``"paper"``, ``"smoke"``) or a dict of ``DEMOConfig`` fields.
         config_overrides: Optional dict of ``DEMOConfig`` fields replacing those
             of ``config``.
-        batch_size: Designs proposed by one DEMO generation (the pool that
-            successive one-arm trials draw from). A request for more arms than
-            this generates more.
-        seed: Seed of DEMO's training and candidate generation.
+        batch_size: Designs proposed by one DEMO generation (K): the pool that
+            Ax's requests are served from, and the most designs one trained
+            model proposes.
+        seed: Seed of DEMO's training and candidate generation. None (default)
+            draws it from torch's global random number generator when the
+            generator is built, so it follows ``torch.manual_seed`` and Ax's
+            ``with_rng_seed`` (``benchmark_replication`` seeds it).
         checkpoint_dir: Optional directory for trained models, keyed by a hash of
             the training data, objective direction and configuration.
         device: Optional torch device for DEMO (e.g. ``"cuda"``); defaults to
@@ -102,27 +125,36 @@ class DEMOGenerator(TorchGenerator):
         config: str | Mapping[str, Any] = "default",
         config_overrides: Mapping[str, Any] | None = None,
         batch_size: int = 256,
-        seed: int = 0,
+        seed: int | None = None,
         checkpoint_dir: str | None = None,
         device: str | None = None,
     ) -> None:
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise UserInputError(f"batch_size must be a positive int; got {batch_size}.")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise UserInputError(f"batch_size must be a positive int; got {batch_size!r}.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise UserInputError(f"seed must be an int or None; got {seed!r}.")
         self.demo_config = resolve_demo_config(config, config_overrides)
         self.batch_size = batch_size
-        self.seed = int(seed)
+        #: The seed as configured (None: drawn); part of the checkpoint key.
+        self.configured_seed = seed
+        self.seed = int(torch.randint(0, 2**31 - 1, (1,)).item()) if seed is None else seed
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
         self.demo_device = None if device is None else torch.device(device)
+        #: Direction of the objective (+1 maximise, -1 minimise), set by
+        #: ``DEMOAdapter`` before ``fit`` so that ``fit`` can train.
+        self.objective_sign: float | None = None
         # Counters for users and tests: how often a model was trained or loaded.
         self.num_trainings = 0
         self.num_checkpoint_loads = 0
+        #: Seconds of the last training (0.0 when loaded from a checkpoint).
+        self.last_training_seconds = 0.0
         self._data: _TrainingData | None = None
+        self._observed: _Observed | None = None
         self._model: DEMO | None = None
         self._model_key: str | None = None
         self._model_targets: Tensor | None = None
         self._sign: float | None = None
         self._pool: _Pool | None = None
-        self._best_index: int | None = None
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -131,18 +163,22 @@ class DEMOGenerator(TorchGenerator):
         search_space_digest: SearchSpaceDigest,
         candidate_metadata: list[list[TCandidateMetadata]] | None = None,
     ) -> None:
-        """Records the training data; training happens lazily on first use.
+        """Records the data and trains DEMO on the data the node starts from.
+
+        Observations whose candidate metadata marks them as DEMO's own designs
+        are not trained on (a DEMO batch comes from one model); they are
+        remembered as observed. Training needs the objective's direction: it
+        happens here when :attr:`objective_sign` is set (``DEMOAdapter`` does
+        that), otherwise at the first ``gen``.
 
         Raises:
-            UnsupportedError: For more than one modelled outcome (DEMO needs a
-                single objective and no outcome constraints).
+            UnsupportedError: For more than one modelled outcome.
             DataRequiredError: Without any observed design.
         """
         if len(datasets) != 1:
             names = [n for d in datasets for n in d.outcome_names]
             raise UnsupportedError(
-                "DEMO models exactly one outcome, the objective, and supports no "
-                f"outcome constraints; the experiment asks to model {names}."
+                f"DEMO models exactly one outcome, the objective; got datasets for {names}."
             )
         dataset = datasets[0]
         if dataset.X.shape[0] == 0:
@@ -156,17 +192,30 @@ class DEMOGenerator(TorchGenerator):
         )
         Z = encoding.to_demo(dataset.X)
         Y = dataset.Y.to(device=device)
+        metadata = candidate_metadata[0] if candidate_metadata else None
+        from_demo = torch.tensor(
+            [bool(m) and DEMO_METADATA_KEY in m for m in metadata]
+            if metadata is not None and len(metadata) == Z.shape[0]
+            else [False] * Z.shape[0],
+            dtype=torch.bool,
+            device=device,
+        )
+        self._observed = _Observed(X=dataset.X, Z=Z, Y=Y, from_demo=from_demo)
+        start = ~from_demo if bool((~from_demo).any()) else torch.ones_like(from_demo)
+        X0, Z0, Y0 = dataset.X[start.to(dataset.X.device)], Z[start], Y[start]
         # Canonical row order: Ax's row order depends on how the experiment was
         # built or loaded, the trained model and its checkpoint key must not.
-        rows = torch.cat([Z, Y.to(Z)], dim=-1).cpu().numpy()
+        rows = torch.cat([Z0, Y0.to(Z0)], dim=-1).cpu().numpy()
         order = torch.from_numpy(np.lexsort(rows.T[::-1]).copy()).to(device)
         self._data = _TrainingData(
-            X=dataset.X[order.to(dataset.X.device)],
-            Z=Z[order],
-            Y=Y[order],
+            X=X0[order.to(X0.device)],
+            Z=Z0[order],
+            Y=Y0[order],
             encoding=encoding,
-            n_distinct=int(first_occurrences(Z).sum()),
+            n_distinct=int(first_occurrences(Z0).sum()),
         )
+        if self.objective_sign is not None:
+            self._trained_model(self.objective_sign)
 
     def _trained_model(self, sign: float) -> DEMO:
         """Returns the model for the current data and direction, training once."""
@@ -178,11 +227,17 @@ class DEMOGenerator(TorchGenerator):
         path = None
         if self.checkpoint_dir is not None:
             path = self.checkpoint_dir / f"demo-{key[:32]}.pt"
-        if path is not None and _same(targets, _load_targets(path)) and path.exists():
+        stored = None if path is None else _load_targets(path)
+        if path is not None and stored is not None and _same(targets, stored[0]) and path.exists():
             model = DEMO.load(str(path), map_location=data.Z.device)
+            if self.configured_seed is None and stored[1] is not None:
+                self.seed = stored[1]  # Generate as the run that trained it did.
             self.num_checkpoint_loads += 1
+            self.last_training_seconds = 0.0
             logger.info(f"Loaded the DEMO model from checkpoint {path}.")
         else:
+            self._log_training(data)
+            tic = time.perf_counter()
             model = DEMO(self.demo_config).fit(
                 data.Z,
                 targets,
@@ -190,23 +245,44 @@ class DEMOGenerator(TorchGenerator):
                 categorical_features=data.encoding.categorical_features or None,
                 seed=self.seed,
             )
+            self.last_training_seconds = time.perf_counter() - tic
             self.num_trainings += 1
             if path is not None:
-                _save_atomically(targets.cpu(), _targets_path(path), torch.save)
+                _save_atomically(
+                    {"targets": targets.cpu(), "seed": self.seed},
+                    _targets_path(path),
+                    torch.save,
+                )
                 _save_atomically(model, path, lambda m, p: m.save(p))
         self._model, self._model_key, self._model_targets = model, key, targets
         self._sign = sign
-        self._pool, self._best_index = None, None
+        self._pool = None
         return model
+
+    def _log_training(self, data: _TrainingData) -> None:
+        observed = self._observed
+        resumed = self._model is None and observed is not None and bool(observed.from_demo.any())
+        if self.checkpoint_dir is None and resumed:
+            logger.warning(
+                f"Training DEMO again on {data.Z.shape[0]} designs: this campaign already "
+                "has results of DEMO designs, so it was probably reloaded, and the "
+                "generator has no `checkpoint_dir` to load the trained model from. Pass "
+                "`checkpoint_dir` (e.g. a folder beside the SQLite file) to avoid this."
+            )
+        else:
+            where = "" if self.checkpoint_dir is None else f" (checkpoint in {self.checkpoint_dir})"
+            logger.info(f"Training DEMO on {data.Z.shape[0]} designs{where}.")
 
     def _fingerprint(self, data: _TrainingData, sign: float) -> str:
         """Key of everything a trained model depends on except the exact scores.
 
         Scores are compared with a tolerance instead (see ``_same``): Ax's SQL
         storage keeps about ten significant digits, so scores reloaded from a
-        database differ from the originals in the last bits.
+        database differ from the originals in the last bits. With a drawn seed
+        (``seed=None``) the key holds None, so a resumed campaign finds the
+        checkpoint whatever seed it drew.
         """
-        digest = hashlib.sha256(b"botorch-demo-ax-checkpoint-v2")
+        digest = hashlib.sha256(b"botorch-demo-ax-checkpoint-v3")
         for tensor in (data.Z, data.encoding.bounds):
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         digest.update(
@@ -215,7 +291,7 @@ class DEMOGenerator(TorchGenerator):
                     "categorical": sorted(data.encoding.categorical_features.items()),
                     "config": dataclasses.asdict(self.demo_config),
                     "dtype": str(data.Z.dtype),
-                    "seed": self.seed,
+                    "seed": self.configured_seed,
                     "sign": sign,
                     "version": botorch_demo.__version__,
                 },
@@ -229,16 +305,17 @@ class DEMOGenerator(TorchGenerator):
             raise DataRequiredError("DEMOGenerator.fit must be called first.")
         return self._data
 
+    def _current_sign(self) -> float:
+        for sign in (self._sign, self.objective_sign):
+            if sign is not None:
+                return sign
+        return 1.0
+
     # --------------------------------------------------------------- prediction
     def predict(self, X: Tensor, use_posterior_predictive: bool = False) -> tuple[Tensor, Tensor]:
         """Surrogate mean at ``X`` and a zero covariance (DEMO's MLP is
-        deterministic).
-
-        Before the first ``gen`` the objective's direction is unknown and the
-        model is trained for maximisation; a later ``gen`` that minimises
-        retrains once.
-        """
-        sign = self._sign if self._sign is not None else 1.0
+        deterministic)."""
+        sign = self._current_sign()
         model = self._trained_model(sign)
         encoding = self._require_data().encoding
         mean = sign * _predict(model, encoding.to_demo(X)).to(X)
@@ -261,13 +338,18 @@ class DEMOGenerator(TorchGenerator):
         search_space_digest: SearchSpaceDigest,
         torch_opt_config: TorchOptConfig,
     ) -> Tensor | None:
-        """The observed design with the best surrogate prediction."""
+        """The best OBSERVED design (by its observed value).
+
+        DEMO's surrogate is deterministic and its cross-validation is in-sample,
+        so ranking observed designs by its predictions could report a design
+        worse than one already measured; the measured best is returned instead.
+        """
         _, sign = single_objective(torch_opt_config)
-        model = self._trained_model(sign)
-        data = self._require_data()
-        if self._best_index is None:
-            self._best_index = int(_predict(model, data.Z).argmax())
-        return data.X[self._best_index]
+        observed = self._observed
+        if observed is None:
+            raise DataRequiredError("DEMOGenerator.fit must be called first.")
+        best = int(torch.argmax(sign * observed.Y.reshape(-1)))
+        return observed.X[best]
 
     # --------------------------------------------------------------- generation
     def gen(
@@ -276,11 +358,14 @@ class DEMOGenerator(TorchGenerator):
         search_space_digest: SearchSpaceDigest,
         torch_opt_config: TorchOptConfig,
     ) -> TorchGenResults:
-        """Returns ``n`` new designs: never an observed or pending design, no
-        duplicates, fixed features and linear parameter constraints respected.
+        """Returns up to ``n`` new designs from the current DEMO batch: never an
+        observed or pending design, no duplicates, fixed features and linear
+        parameter constraints satisfied by construction.
 
         Raises:
             UnsupportedError: For multiple objectives or outcome constraints.
+            DataRequiredError: When all ``batch_size`` designs of the batch were
+                proposed and none failed (complete them first).
             SearchSpaceExhausted: If no admissible new design can be found.
         """
         outcome, sign = single_objective(torch_opt_config)
@@ -288,30 +373,48 @@ class DEMOGenerator(TorchGenerator):
             raise UnsupportedError("DEMO does not support outcome constraints.")
         model = self._trained_model(sign)
         data = self._require_data()
+        observed = self._observed
         encoding = data.encoding
         fixed = {
             j: encoding.value_to_demo(j, v)
             for j, v in (torch_opt_config.fixed_features or {}).items()
         }
         linear = torch_opt_config.linear_constraints
+        if linear is not None and any(
+            bool(linear[0][:, j].ne(0).any()) for j in encoding.categorical_values
+        ):
+            raise UnsupportedError(
+                "DEMO supports linear constraints on numeric parameters only, not on "
+                "unordered choice parameters."
+            )
         pending = pending_points(torch_opt_config, outcome)
         pending_Z = None if pending is None else encoding.to_demo(pending)
 
         key = (self._model_key, *generation_key(fixed, linear))
         if self._pool is None or self._pool.key != key:
-            # The pool excludes observed designs only, so that a campaign resumed
-            # from storage regenerates the same pool and continues where it was.
-            Z, pred = self._candidates(
-                model, max(self.batch_size, n), self.seed, data.Z, fixed, linear
-            )
+            # The pool excludes the training designs only, so that a campaign
+            # resumed from storage regenerates the same pool.
+            Z, pred = self._candidates(model, self.batch_size, self.seed, data.Z, fixed, linear)
             self._pool = _Pool(key=key, Z=Z, predicted=pred)
 
+        taken = rows_in(self._pool.Z, pending_Z) | rows_in(self._pool.Z, observed.Z)
+        served = int(taken.sum())
+        served = max(served, int(first_occurrences(observed.Z[observed.from_demo]).sum()))
+        remaining = self.batch_size - served
+        if remaining <= 0:
+            raise DataRequiredError(
+                f"DEMO has proposed all {self.batch_size} designs of its batch; complete "
+                "(or mark failed) those trials before asking for more."
+            )
+        n = min(n, remaining)
+
+        known = torch.cat([t for t in (observed.Z, pending_Z) if t is not None])
         for attempt in range(_TOP_UP_ATTEMPTS + 1):
             pool = self._pool
-            free = ~rows_in(pool.Z, pending_Z)
+            free = ~rows_in(pool.Z, known)
             if int(free.sum()) >= n or attempt == _TOP_UP_ATTEMPTS:
                 break
-            exclude = torch.cat([t for t in (data.Z, pending_Z, pool.Z) if t is not None])
+            exclude = torch.cat([known, pool.Z])
             missing = n - int(free.sum())
             # More noise than the configured m, to move away from known designs.
             m = min(self.demo_config.M, self.demo_config.m + 200 * (attempt + 1))
@@ -332,11 +435,12 @@ class DEMOGenerator(TorchGenerator):
             logger.warning(f"DEMO proposes {Z.shape[0]} designs; {n} were requested.")
         points = encoding.to_ax(Z, like=data.X).cpu()
         scores = (sign * pred).tolist()
+        tag = self._model_key[:16]
         return TorchGenResults(
             points=points,
             weights=torch.ones(points.shape[0], dtype=points.dtype),
-            gen_metadata={"demo_model": self._model_key},
-            candidate_metadata=[{"demo_predicted": s} for s in scores],
+            gen_metadata={"demo_model": self._model_key, "demo_seed": self.seed},
+            candidate_metadata=[{"demo_predicted": s, DEMO_METADATA_KEY: tag} for s in scores],
         )
 
     def _candidates(
@@ -380,14 +484,18 @@ class DEMOGenerator(TorchGenerator):
             seed += 1
         if not found:
             return exclude.new_zeros(0, exclude.shape[-1]), exclude.new_zeros(0)
-        Z = torch.cat(found)
-        Z = Z.to(encoding.bounds).clone()
-        for j, value in fixed.items():
-            Z[:, j] = value
+        Z = torch.cat(found).to(encoding.bounds)
+        # Feasible by construction: fixed features set, projected onto the
+        # linear constraints in the raw space, discrete columns snapped.
         Z = encoding.project(Z)
-        keep = first_occurrences(Z) & ~rows_in(Z, exclude)
-        if linear is not None:
-            keep &= satisfies(encoding.to_ax(Z, like=linear[0]), linear)
+        Z, feasible = make_feasible(
+            Z,
+            encoding.bounds,
+            fixed_features=fixed,
+            linear=None if linear is None else (linear[0].to(Z), linear[1].to(Z)),
+            discrete_values=encoding.discrete_values,
+        )
+        keep = feasible & first_occurrences(Z) & ~rows_in(Z, exclude)
         Z = Z[keep]
         # Scores of the designs as projected (fixed features, snapped ordinals).
         pred = _predict(model, Z)
@@ -408,11 +516,15 @@ def _targets_path(path: Path) -> Path:
     return path.with_name(path.stem + ".targets.pt")
 
 
-def _load_targets(path: Path) -> Tensor | None:
+def _load_targets(path: Path) -> tuple[Tensor, int | None] | None:
+    """The scores (and seed) a checkpoint was trained with, or None."""
     targets_path = _targets_path(path)
     if not targets_path.exists():
         return None
-    return torch.load(targets_path, weights_only=True)
+    stored = torch.load(targets_path, weights_only=True)
+    if isinstance(stored, Tensor):  # Written by an earlier version.
+        return stored, None
+    return stored["targets"], stored.get("seed")
 
 
 def _same(targets: Tensor, other: Tensor | None) -> bool:

@@ -30,6 +30,10 @@ from ax.core.data import Data
 from ax.core.experiment import Experiment
 from ax.core.parameter import FixedParameter, Parameter
 from ax.exceptions.core import UserInputError
+from ax.storage.sqa_store.save import save_or_update_trials
+
+from botorch_demo.ax._ax_private import client_experiment
+from botorch_demo.ax.storage import check_storage_binding
 
 _EXAMPLES = 5
 
@@ -57,7 +61,10 @@ def attach_offline_data(
         metric_name: For array input: the metric the scores belong to; defaults
             to the objective's metric when there is exactly one.
         sem: Standard error of every observation; None (default) records it as
-            unknown (NaN), letting models infer the noise.
+            unknown (NaN), letting models infer the noise. Results reported
+            later with a known SEM (e.g. ``sem=0.0`` from a metric) are fine:
+            the GP nodes then infer the noise of all observations (see
+            :class:`~botorch_demo.ax.SubsetBoTorchGenerator`).
         as_batch_trial: Import as one ``BatchTrial`` (designs that occur several
             times become one arm with their mean score) or as one ``Trial`` per
             row. Default: ``Trial``s for a ``Client``, a ``BatchTrial`` for an
@@ -72,6 +79,9 @@ def attach_offline_data(
             missing, NaN or infinite. The experiment is unchanged then.
     """
     experiment = _experiment_of(target)
+    if isinstance(target, Client) and target.db_settings_set:
+        # Never write a campaign's trials into another campaign's database.
+        check_storage_binding(target.db_settings.url)
     if as_batch_trial is None:
         as_batch_trial = not isinstance(target, Client)
     frame = _as_frame(experiment, data, scores, metric_name)
@@ -123,8 +133,10 @@ def attach_offline_data(
     experiment.attach_data(Data(df=pd.concat(rows, ignore_index=True)))
     for trial in trials:
         trial.mark_completed()
-    if isinstance(target, Client):
-        target._save_or_update_trials_in_db_if_possible(experiment=experiment, trials=trials)
+    if isinstance(target, Client) and target.db_settings_set:
+        save_or_update_trials(
+            experiment=experiment, trials=trials, config=target.db_settings.encoder.config
+        )
     return [t.index for t in trials]
 
 
@@ -132,8 +144,7 @@ def _experiment_of(target: Client | Experiment) -> Experiment:
     if isinstance(target, Experiment):
         return target
     if isinstance(target, Client):
-        # The Client exposes no public accessor for its experiment.
-        experiment = target._maybe_experiment
+        experiment = client_experiment(target)
         if experiment is None:
             raise UserInputError("The Client has no experiment: call `configure_experiment` first.")
         return experiment

@@ -34,10 +34,14 @@ from ax.adapter.registry import (
 )
 from ax.adapter.torch import TorchAdapter
 from ax.exceptions.core import UserInputError
-from ax.storage.json_store.encoders import pausing_criterion_to_dict
+from ax.storage.json_store.encoders import (
+    pausing_criterion_to_dict,
+    transition_criterion_to_dict,
+)
 from ax.storage.json_store.registry import CORE_DECODER_REGISTRY, CORE_ENCODER_REGISTRY
 
-from botorch_demo.ax.criteria import DEMOBatchLimit
+from botorch_demo.ax.adapter import DEMOAdapter
+from botorch_demo.ax.criteria import DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
 
@@ -57,7 +61,7 @@ class DEMOGenerators(GeneratorRegistryBase):
 
 GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
     DEMOGenerators.DEMO.value: GeneratorSetup(
-        adapter_class=TorchAdapter,
+        adapter_class=DEMOAdapter,
         generator_class=DEMOGenerator,
         transforms=Mixed_transforms,
         standard_adapter_kwargs={"fit_tracking_metrics": False},
@@ -70,11 +74,29 @@ GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
     ),
 }
 
-DECODER_ENTRIES: dict[str, type] = {
-    DEMOGenerators.__name__: DEMOGenerators,
-    DEMOBatchLimit.__name__: DEMOBatchLimit,
+#: Ax's JSON encoder writes ``type(obj).__name__`` as an object's type. These
+#: classes are written under names that start with the package's name, so that
+#: loading a snapshot without ``import botorch_demo.ax`` fails with an Ax error
+#: that names the package to import ("... has a type
+#: botorch_demo.ax.DEMOGenerators that is not registered ...").
+JSON_TYPE_NAMES: dict[type, str] = {
+    DEMOGenerators: "botorch_demo.ax.DEMOGenerators",
+    DEMOBatchLimit: "botorch_demo.ax.DEMOBatchLimit",
+    DEMODesignsResolved: "botorch_demo.ax.DEMODesignsResolved",
 }
-ENCODER_ENTRIES: dict[type, object] = {DEMOBatchLimit: pausing_criterion_to_dict}
+for _cls, _json_name in JSON_TYPE_NAMES.items():
+    _cls.__name__ = _json_name
+
+DECODER_ENTRIES: dict[str, type] = {
+    **{name: cls for cls, name in JSON_TYPE_NAMES.items()},
+    # Snapshots written before the names above.
+    "DEMOGenerators": DEMOGenerators,
+    "DEMOBatchLimit": DEMOBatchLimit,
+}
+ENCODER_ENTRIES: dict[type, object] = {
+    DEMOBatchLimit: pausing_criterion_to_dict,
+    DEMODesignsResolved: transition_criterion_to_dict,
+}
 
 
 def register() -> None:

@@ -34,12 +34,15 @@ from ax.generators.torch.botorch_modular.acquisition import Acquisition
 from ax.generators.torch.botorch_modular.generator import BoTorchGenerator
 from ax.generators.torch.botorch_modular.surrogate import Surrogate, SurrogateSpec
 from ax.generators.torch_base import TorchGenResults, TorchOptConfig
+from ax.utils.common.logger import get_logger
 from botorch.acquisition.acquisition import AcquisitionFunction
 from botorch.utils.datasets import SupervisedDataset
 from torch import Tensor
 
 from botorch_demo.ax.batch_ei import enumerate_designs, kriging_believer_batch
 from botorch_demo.ax.utils import first_occurrences, generation_key, rows_in
+
+logger = get_logger(__name__)
 
 _DEDUP_ATTEMPTS = 5
 
@@ -155,6 +158,8 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         self._fit_args: dict[str, Any] | None = None
         self._fitted_signs: tuple[float, ...] | None = None
         self._observed: Tensor | None = None
+        # Kept here rather than read back from Ax's private attributes.
+        self._acqf_class = botorch_acqf_class
 
     def fit(
         self,
@@ -172,6 +177,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
                     f"Cannot subset a {type(dataset).__name__}; it has "
                     f"{dataset.X.shape[0]} > max_points={self.max_points} rows."
                 )
+        datasets = [_consistent_noise(d) for d in datasets]
         self._fit_args = {
             "datasets": list(datasets),
             "search_space_digest": search_space_digest,
@@ -300,7 +306,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
     @property
     def _noisy_incumbent(self) -> bool:
         """Whether the configured acquisition is a noisy EI (plug-in incumbent)."""
-        acqf = self._user_specified_botorch_acqf_class
+        acqf = self._acqf_class
         return acqf is not None and "Noisy" in acqf.__name__
 
     def _gen_with_optimizer(
@@ -382,6 +388,35 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
     def feature_importances(self) -> Any:
         self._ensure_fit()
         return super().feature_importances()
+
+
+def _consistent_noise(dataset: SupervisedDataset) -> SupervisedDataset:
+    """Drops a partly unknown noise level: the GP then infers the noise of all rows.
+
+    Offline rows imported without an SEM have an unknown (NaN) noise variance;
+    results reported later with an SEM (e.g. 0.0) have a known one. A GP needs
+    one or the other for all of its training rows (BoTorch rejects NaN in
+    ``Yvar``), so when both occur the known values are dropped, with a log line.
+    """
+    Yvar = dataset.Yvar
+    if Yvar is None or type(dataset) is not SupervisedDataset:
+        return dataset
+    unknown = torch.isnan(Yvar)
+    if not bool(unknown.any()):
+        return dataset
+    logger.info(
+        f"{int(unknown.sum())} of {Yvar.numel()} observations of "
+        f"{dataset.outcome_names} have no SEM (e.g. offline data imported with "
+        "sem=None) and the others have one: the GP infers the noise for all of them."
+    )
+    return SupervisedDataset(
+        X=dataset.X,
+        Y=dataset.Y,
+        Yvar=None,
+        feature_names=dataset.feature_names,
+        outcome_names=dataset.outcome_names,
+        group_indices=dataset.group_indices,
+    )
 
 
 def _take(dataset: SupervisedDataset, rows: Tensor) -> SupervisedDataset:

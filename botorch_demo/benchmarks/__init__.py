@@ -1,66 +1,12 @@
-"""Offline-MBO benchmark tasks, exact oracles and the DEMO evaluation protocol.
+"""The benchmark harness and the speed benchmarks.
 
-Example:
-    >>> from botorch_demo.benchmarks import load_task, list_tasks, score_candidates
-    >>> task = load_task("tfbind8")
-    >>> task.train_X.shape, round(task.d_best, 4)
-    (torch.Size([32898, 8]), 0.4393)
+* :func:`botorch_demo.benchmarks.harness.run_benchmark` -- every method on every
+  task and seed under the paper's protocol, resumable (``botorch-demo bench``).
+* :func:`botorch_demo.benchmarks.sweep.run_m_sweep` -- the sensitivity to the
+  editing noise level m (``botorch-demo sweep-m``).
+* ``python -m botorch_demo.benchmarks.speed`` and
+  ``python -m botorch_demo.benchmarks.ax_speed`` -- wall-clock seconds per phase.
+
+The tasks themselves (datasets, oracles, the evaluation protocol) live in
+:mod:`botorch_demo.tasks`; this package imports them and never the reverse.
 """
-
-from botorch_demo.benchmarks.adapter import task_from_design_bench
-from botorch_demo.benchmarks.design_bench_io import (
-    find_shards,
-    iter_shards,
-    read_design_bench_folder,
-)
-from botorch_demo.benchmarks.loaders import ENV_VAR, load_task
-from botorch_demo.benchmarks.offline import offline_indices
-from botorch_demo.benchmarks.oracles import (
-    LevyOracle,
-    LookupOracle,
-    Oracle,
-    PredictOracle,
-    UnavailableOracle,
-)
-from botorch_demo.benchmarks.protocol import (
-    DEFAULT_BUDGET,
-    CandidateScores,
-    mean_and_stderr,
-    percentile_scores,
-    proportion_above,
-    score_candidates,
-)
-from botorch_demo.benchmarks.registry import (
-    NORMALIZATION_CONSTANTS,
-    TaskSpec,
-    list_tasks,
-    register_task,
-)
-from botorch_demo.benchmarks.task import OfflineTask, TaskInfo
-
-__all__ = [
-    "DEFAULT_BUDGET",
-    "ENV_VAR",
-    "NORMALIZATION_CONSTANTS",
-    "CandidateScores",
-    "LevyOracle",
-    "LookupOracle",
-    "OfflineTask",
-    "Oracle",
-    "PredictOracle",
-    "TaskInfo",
-    "TaskSpec",
-    "UnavailableOracle",
-    "find_shards",
-    "iter_shards",
-    "list_tasks",
-    "load_task",
-    "mean_and_stderr",
-    "offline_indices",
-    "percentile_scores",
-    "proportion_above",
-    "read_design_bench_folder",
-    "register_task",
-    "score_candidates",
-    "task_from_design_bench",
-]

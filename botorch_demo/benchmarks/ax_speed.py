@@ -38,7 +38,7 @@ from botorch_demo.ax import (
     registry_bundle,
     sqlite_storage_config,
 )
-from botorch_demo.benchmarks import load_task
+from botorch_demo.tasks import load_task
 
 LETTERS = np.array(list("ACGT"))
 NAMES = [f"p{i}" for i in range(8)]
@@ -82,7 +82,7 @@ def naive_loop(frame: pd.DataFrame) -> None:
 
 
 def sqlite_round_trip(client: Client, path: Path) -> tuple[float, float]:
-    sqlite_storage_config(path)  # Binds Ax's engine to this file and creates tables.
+    sqlite_storage_config(path, rebind=True)  # Binds Ax's engine to this file, makes tables.
     config = registry_bundle().sqa_config
     experiment = client._experiment
     save_s, _ = timed(lambda: save_experiment(experiment, config=config))

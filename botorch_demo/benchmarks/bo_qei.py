@@ -41,7 +41,7 @@ import torch
 from torch import Tensor
 
 from botorch_demo.benchmarks.profiles import BOSettings
-from botorch_demo.benchmarks.task import OfflineTask
+from botorch_demo.tasks.task import OfflineTask
 
 METRIC = "y"
 
@@ -103,6 +103,41 @@ def _parameters(task: OfflineTask) -> list[Any]:
                 )
             )
     return params
+
+
+#: Largest categorical space BO-qEI takes: the preset enumerates it and builds the
+#: batch with Kriging-believer LogEI (botorch_demo.ax.subset's ``max_enumerate``).
+MAX_ENUMERATED_DESIGNS = 2**20
+
+
+def bo_qei_unsupported(task: str) -> str | None:
+    """Why BO-qEI cannot run on a task, or ``None`` if it can.
+
+    On a mixed space, or a categorical space of more than
+    :data:`MAX_ENUMERATED_DESIGNS` designs, Ax optimises the acquisition with
+    BoTorch's ``optimize_acqf_mixed_alternating``, which only builds a batch
+    sequentially: K = 256 sequential optimisations ran for over 10 minutes on the
+    ``smoke`` settings of one task, so those tasks are not run.
+
+    Args:
+        task: A task name.
+
+    Returns:
+        The reason, or ``None``.
+    """
+    from botorch_demo.tasks.registry import get_spec
+    from botorch_demo.tasks.suite import SUITE_TASKS
+
+    spec = get_spec(task)
+    suite = SUITE_TASKS.get(spec.name)
+    if suite is not None and suite.kind == "mixed":
+        return "mixed continuous and categorical space (Ax's optimiser is sequential only)"
+    if spec.num_categories is not None and spec.num_categories**spec.dim > MAX_ENUMERATED_DESIGNS:
+        return (
+            f"{spec.num_categories}^{spec.dim} designs, more than the 2^20 the preset "
+            "enumerates (Ax's optimiser is sequential only)"
+        )
+    return None
 
 
 def offline_subset(task: OfflineTask, rows: int | None, seed: int) -> Tensor:

@@ -30,9 +30,9 @@ from collections.abc import Callable, Iterable
 
 import torch
 
-from botorch_demo.benchmarks.task import OfflineTask
 from botorch_demo.config import DEMOConfig
 from botorch_demo.model import DEMO
+from botorch_demo.tasks.task import OfflineTask
 
 #: Component names, in build order.
 COMPONENTS = ("surrogate", "ascent", "pseudo_target_diffusion", "offline_diffusion")

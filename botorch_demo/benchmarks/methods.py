@@ -23,7 +23,7 @@ from torch import Tensor
 
 from botorch_demo.benchmarks.components import COMPONENTS, PhaseCallback, SharedModels
 from botorch_demo.benchmarks.profiles import BenchProfile
-from botorch_demo.benchmarks.task import OfflineTask
+from botorch_demo.tasks.task import OfflineTask
 
 
 @dataclass
@@ -77,6 +77,9 @@ class Method:
         description: One line on what it does.
         components: Shared components it uses (for sharing and time attribution).
         run: The method itself.
+        unsupported: Optional check of a task name: ``None`` if the method runs
+            on the task, else the reason it does not (the harness then skips
+            those cells and the tables show "–").
     """
 
     name: str
@@ -84,6 +87,7 @@ class Method:
     description: str
     components: tuple[str, ...]
     run: Callable[[MethodContext], MethodOutput] = field(repr=False)
+    unsupported: Callable[[str], str | None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.components) - set(COMPONENTS))
@@ -197,6 +201,12 @@ def _cma_es(ctx: MethodContext) -> MethodOutput:
     return MethodOutput(result.candidates, result.predicted, result.info)
 
 
+def _bo_qei_unsupported(task: str) -> str | None:
+    from botorch_demo.benchmarks.bo_qei import bo_qei_unsupported
+
+    return bo_qei_unsupported(task)
+
+
 def _bo_qei(ctx: MethodContext) -> MethodOutput:
     from botorch_demo.benchmarks.bo_qei import bo_qei_candidates
 
@@ -254,6 +264,7 @@ for _method in (
         "Ax: exact GP on a subset of the offline data, qLogEI, one batch of K",
         (),
         _bo_qei,
+        _bo_qei_unsupported,
     ),
 ):
     register_method(_method)

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botorch_demo.benchmarks.protocol import DEFAULT_BUDGET
 from botorch_demo.config import DEMOConfig
+from botorch_demo.tasks.protocol import DEFAULT_BUDGET
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,12 @@
 
 Per method and task: the normalised 100th and 50th percentile and the
 proportion of candidates above D(best), each as mean and standard error over
-seeds (paper Section 5.2), and wall-clock seconds. Across tasks: the mean rank
-of each method (rank 1 = best mean score on a task; ties share the average
-rank), for the 100th and the 50th percentile.
+seeds (paper Section 5.2), and wall-clock seconds. Beside them, the metrics of
+:func:`botorch_demo.tasks.protocol.batch_metrics`: the best of the first 128
+candidates (K = 128), the 80th percentile, the mean pairwise distance of the
+batch (diversity) and the mean distance to the nearest offline design (novelty).
+Across tasks: the mean rank of each method (rank 1 = best mean score on a task;
+ties share the average rank), for the 100th and the 50th percentile.
 
 Time attribution: each cell stores its method's own seconds (generation, search)
 and the seconds of every shared component it used (see
@@ -27,9 +30,9 @@ from typing import Any
 import torch
 
 from botorch_demo.benchmarks.paper import paper_d_best, paper_results, paper_value
-from botorch_demo.benchmarks.protocol import mean_and_stderr, score_candidates
 from botorch_demo.benchmarks.store import CellKey, CellStore
-from botorch_demo.benchmarks.task import OfflineTask
+from botorch_demo.tasks.protocol import mean_and_stderr, score_candidates
+from botorch_demo.tasks.task import OfflineTask
 
 #: Columns of results.csv, in order.
 CSV_COLUMNS = (
@@ -42,6 +45,10 @@ CSV_COLUMNS = (
     "p100",
     "p50",
     "proportion_above_d_best",
+    "p100_k128",
+    "p80",
+    "diversity",
+    "novelty",
     "d_best",
     "n_distinct",
     "seconds",
@@ -51,6 +58,9 @@ CSV_COLUMNS = (
 )
 
 METRICS = ("p100", "p50", "proportion_above_d_best")
+
+#: Metrics beyond the paper's (cells stored before they existed lack them).
+EXTRA_METRICS = ("p100_k128", "p80", "diversity", "novelty")
 
 
 def attributed_seconds(record: dict[str, Any]) -> float:
@@ -99,6 +109,11 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for metric in METRICS:
             row[f"{metric}_mean"], row[f"{metric}_se"] = _mean_se([r[metric] for r in cells])
+        for metric in EXTRA_METRICS:
+            values = [r.get(metric) for r in cells]
+            row[f"{metric}_mean"], row[f"{metric}_se"] = (
+                (None, None) if any(v is None for v in values) else _mean_se(values)
+            )
         row["n_distinct_mean"] = sum(r["n_distinct"] for r in cells) / len(cells)
         for name, fn in (
             ("seconds", attributed_seconds),
@@ -251,15 +266,17 @@ def markdown_text(
         ("p50", "50th percentile (median)"),
     ):
         out += [f"## {title}", ""]
+        # A "(paper)" column only for the tasks the paper has (not the suite's).
+        in_paper = {t: paper_d_best(t) is not None for t in tasks}
         header = ["method"]
         for t in tasks:
-            header += [f"{t} (ours)", f"{t} (paper)"]
+            header += [f"{t} (ours)", f"{t} (paper)"] if in_paper[t] else [t]
         header.append("mean rank (ours)")
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + "---|" * len(header))
         row = ["D(best)"]
         for t in tasks:
-            row += [_fmt(d_best.get(t)), _fmt(paper_d_best(t))]
+            row += [_fmt(d_best.get(t))] + ([_fmt(paper_d_best(t))] if in_paper[t] else [])
         out.append("| " + " | ".join([*row, ""]) + " |")
         for m in methods:
             row = [labels.get(m, m)]
@@ -267,10 +284,47 @@ def markdown_text(
                 r = cell.get((t, m))
                 ours = "–" if r is None else _fmt(r[f"{metric}_mean"], r[f"{metric}_se"])
                 paper = paper_value(metric, m, t)  # type: ignore[arg-type]
-                row += [ours, "–" if paper is None else _fmt(*paper)]
+                row += [ours] + (["–" if paper is None else _fmt(*paper)] if in_paper[t] else [])
             rank = ranks[metric].get(m)
             row.append("–" if rank is None else f"{rank:.1f}")
             out.append("| " + " | ".join(row) + " |")
+        out.append("")
+    for metric, title, note in (
+        (
+            "p100_k128",
+            "100th percentile at K = 128",
+            "The best of the first 128 candidates in the order the method returned them "
+            "(the batch it would propose with K = 128; ROOT, RGD and LTR report K = 128). "
+            "Compare with the 100th percentile at K = 256 above.",
+        ),
+        ("p80", "80th percentile", "Normalised oracle score, K = 256."),
+        (
+            "diversity",
+            "Diversity (mean pairwise distance)",
+            "Mean distance over all pairs of the K candidates: Hamming distance (positions "
+            "that differ) for categorical columns, L2 distance in the unit cube for "
+            "continuous columns, their sum for a mixed task. Copies count at distance 0.",
+        ),
+        (
+            "novelty",
+            "Novelty (distance to the nearest offline design)",
+            "Mean over the K candidates of the distance (as for diversity) to the nearest "
+            "offline design; 0 for a candidate that is an offline design.",
+        ),
+    ):
+        out += [f"## {title}", "", note, ""]
+        out.append("| method | " + " | ".join(tasks) + " |")
+        out.append("|" + "---|" * (len(tasks) + 1))
+        if metric == "p100_k128":
+            out.append("| D(best) | " + " | ".join(_fmt(d_best.get(t)) for t in tasks) + " |")
+        for m in methods:
+            vals = []
+            for t in tasks:
+                r = cell.get((t, m))
+                vals.append(
+                    "–" if r is None else _fmt(r.get(f"{metric}_mean"), r.get(f"{metric}_se"))
+                )
+            out.append(f"| {labels.get(m, m)} | " + " | ".join(vals) + " |")
         out.append("")
     out += ["## Proportion of candidates above D(best) (paper Figure 3)", ""]
     out.append("| method | " + " | ".join(tasks) + " |")

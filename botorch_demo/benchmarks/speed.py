@@ -18,10 +18,10 @@ import time
 
 import torch
 
-from botorch_demo.benchmarks import load_task
 from botorch_demo.config import DEMOConfig
 from botorch_demo.model import DEMO
 from botorch_demo.networks import count_matmul_flops
+from botorch_demo.tasks import load_task
 
 PRESETS = {
     "fast": DEMOConfig.fast,

@@ -6,23 +6,58 @@ Layout under the output folder::
     cells/<task>/<method>/seed<k>.pt      candidates, oracle scores, predictions
     cells/<task>/<method>/seed<k>.json    metrics, seconds, settings
 
+    cells/<task>/<method>/seed<k>.lock    present while a worker computes the cell
+
 Every file is written to a temporary name in the same folder and renamed into
-place, so a killed run never leaves a half-written file. The ``.pt`` file is
-written first and the ``.json`` last: a cell counts as finished only when its
-``.json`` exists, so an interrupted run loses at most the cell in flight.
+place, so a killed run never leaves a half-written file, and gets the mode of a
+normally created file (``0666 & ~umask``, 0644 by default, like the plots). The
+``.pt`` file is written first and the ``.json`` last: a cell counts as finished
+only when its ``.json`` exists, so an interrupted run loses at most the cell in
+flight.
+
+**Integrity.** The ``.json`` carries ``integrity``: the SHA-256 of the ``.pt``
+file's bytes and of the record itself (canonical JSON without the
+``integrity`` entry). :meth:`CellStore.status` checks both before a cell is
+trusted; a truncated or edited ``.pt``, an edited metric in the ``.json`` or a
+cell written without these hashes is reported as corrupt, and the harness
+recomputes it (and says so).
+
+**Shared state of a cluster run.** The folder may sit on a shared file system
+(NFS, Lustre...) and be written by many workers on many machines. Before
+computing a cell, a worker claims it by creating ``seed<k>.lock`` with
+``O_CREAT | O_EXCL`` (atomic on POSIX and NFSv3+ file systems); the lock holds
+the owner's host, pid and start time, and its mtime is refreshed every
+``heartbeat`` seconds while the cell is computed. A worker that cannot claim a
+cell leaves it to its owner. A lock is stale, and is broken, when its owner
+process is gone (same host) or its mtime is older than ``stale_after`` seconds
+(a killed job on another machine stops refreshing it). Breaking renames the
+lock aside and checks that it was the stale one, so two workers breaking the
+same lock cannot both win.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import socket
 import tempfile
+import threading
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import torch
+
+#: How often a worker refreshes the lock of the cell it computes (seconds).
+LOCK_HEARTBEAT = 60.0
+#: A lock not refreshed for this long is stale (seconds).
+LOCK_STALE_AFTER = 600.0
 
 
 class OutputFolderConflict(ValueError):
@@ -41,12 +76,37 @@ class CellKey:
         return f"{self.task}/{self.method}/seed{self.seed}"
 
 
+class CorruptCell(ValueError):
+    """A stored cell failed its integrity check or could not be read."""
+
+
+@cache
+def file_mode() -> int:
+    """Mode of a normally created file here: ``0o666 & ~umask`` (read once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def record_digest(record: dict[str, Any]) -> str:
+    """SHA-256 of a cell record's canonical JSON, without its ``integrity`` entry."""
+    body = {k: v for k, v in record.items() if k != "integrity"}
+    text = json.dumps(body, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return sha256_bytes(text.encode())
+
+
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -63,9 +123,123 @@ def atomic_write_json(path: str | Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    _atomic_write(Path(path), lambda tmp: tmp.write_bytes(data))
+
+
 def atomic_torch_save(path: str | Path, obj: Any) -> None:
     """``torch.save`` atomically."""
     _atomic_write(Path(path), lambda tmp: torch.save(obj, tmp))
+
+
+def save_cell_files(
+    json_path: Path, tensor_path: Path, record: dict[str, Any], tensors: dict[str, Any]
+) -> None:
+    """Write a cell: the tensors first, then the record (the marker) with its hashes.
+
+    The record is stored with an ``integrity`` entry: the SHA-256 of the
+    tensors file and of the record (see :func:`verify_cell_files`).
+
+    Args:
+        json_path: The record's path.
+        tensor_path: The tensors' path.
+        record: JSON-friendly metrics and metadata.
+        tensors: ``torch.save``-able tensors.
+    """
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    data = buffer.getvalue()
+    atomic_write_bytes(tensor_path, data)
+    record = {k: v for k, v in record.items() if k != "integrity"}
+    record["integrity"] = {
+        "tensors_sha256": sha256_bytes(data),
+        "record_sha256": record_digest(record),
+    }
+    atomic_write_json(json_path, record)
+
+
+def verify_cell_files(json_path: Path, tensor_path: Path) -> dict[str, Any]:
+    """Check a record and its tensors file against the hashes in the record.
+
+    Returns:
+        The verified record.
+
+    Raises:
+        CorruptCell: Naming what is wrong: an unreadable or missing file, no
+            hashes, or a hash mismatch.
+    """
+    path = json_path
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise CorruptCell(f"{path.name} is unreadable ({err})") from None
+    if not isinstance(record, dict):
+        raise CorruptCell(f"{path.name} does not hold a cell record")
+    integrity = record.get("integrity")
+    if not isinstance(integrity, dict):
+        raise CorruptCell(f"{path.name} carries no integrity hashes (written before them?)")
+    if integrity.get("record_sha256") != record_digest(record):
+        raise CorruptCell(f"{path.name} was edited after it was written (hash mismatch)")
+    try:
+        data = tensor_path.read_bytes()
+    except OSError as err:
+        raise CorruptCell(f"{tensor_path.name} is unreadable ({err})") from None
+    if integrity.get("tensors_sha256") != sha256_bytes(data):
+        raise CorruptCell(
+            f"{tensor_path.name} does not match its hash (truncated or altered, {len(data)} bytes)"
+        )
+    return record
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class CellLock:
+    """A claimed cell: the lock file and the thread that keeps it fresh.
+
+    Use as a context manager; :meth:`release` removes the lock file.
+    """
+
+    def __init__(self, path: Path, token: str, heartbeat: float) -> None:
+        self.path = path
+        self.token = token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, args=(heartbeat,), daemon=True, name=f"lock {path.name}"
+        )
+        self._thread.start()
+
+    def _beat(self, heartbeat: float) -> None:
+        while not self._stop.wait(heartbeat):
+            try:
+                os.utime(self.path)
+            except OSError:
+                return
+
+    def release(self) -> None:
+        """Stop the heartbeat and remove the lock file (if it is still ours)."""
+        self._stop.set()
+        self._thread.join()
+        try:
+            owner = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return
+        if owner.get("token") == self.token:
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> CellLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class CellStore:
@@ -73,10 +247,19 @@ class CellStore:
 
     Args:
         root: The output folder (created if missing).
+        stale_after: Seconds after which a lock that was not refreshed is stale.
+        heartbeat: Seconds between refreshes of a held lock.
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        stale_after: float = LOCK_STALE_AFTER,
+        heartbeat: float = LOCK_HEARTBEAT,
+    ) -> None:
         self.root = Path(root).expanduser()
+        self.stale_after = float(stale_after)
+        self.heartbeat = float(heartbeat)
 
     def json_path(self, key: CellKey) -> Path:
         """Path of a cell's metrics file."""
@@ -86,35 +269,161 @@ class CellStore:
         """Path of a cell's candidates file."""
         return self.json_path(key).with_suffix(".pt")
 
-    def is_done(self, key: CellKey, fingerprint: str) -> bool:
-        """Whether the cell is finished under the given profile fingerprint."""
+    def lock_path(self, key: CellKey) -> Path:
+        """Path of a cell's lock file (present while a worker computes it)."""
+        return self.json_path(key).with_suffix(".lock")
+
+    def status(self, key: CellKey, fingerprint: str) -> str:
+        """Check a stored cell before trusting it.
+
+        Returns:
+            ``"done"`` (verified, this fingerprint), ``"missing"`` (no ``.json``),
+            ``"other-profile"`` (verified, another fingerprint) or
+            ``"corrupt: <reason>"``.
+        """
         path = self.json_path(key)
-        if not path.is_file() or not self.tensor_path(key).is_file():
-            return False
+        if not path.is_file():
+            return "missing"
         try:
-            record = json.loads(path.read_text())
-        except json.JSONDecodeError:
-            return False
-        return record.get("fingerprint") == fingerprint
+            self.verify(key)
+        except CorruptCell as err:
+            return f"corrupt: {err.args[0]}"
+        record = json.loads(path.read_text())
+        return "done" if record.get("fingerprint") == fingerprint else "other-profile"
+
+    def verify(self, key: CellKey) -> dict[str, Any]:
+        """Check a cell's record and tensors against the hashes in its record.
+
+        Returns:
+            The verified record.
+
+        Raises:
+            CorruptCell: Naming what is wrong (see :func:`verify_cell_files`).
+        """
+        return verify_cell_files(self.json_path(key), self.tensor_path(key))
+
+    def is_done(self, key: CellKey, fingerprint: str) -> bool:
+        """Whether the cell is finished, verified, under the given profile fingerprint."""
+        return self.status(key, fingerprint) == "done"
 
     def save(self, key: CellKey, record: dict[str, Any], tensors: dict[str, Any]) -> None:
-        """Store a finished cell: tensors first, then the metrics (the marker).
+        """Store a finished cell with its integrity hashes (see :func:`save_cell_files`).
 
         Args:
             key: The cell.
             record: JSON-friendly metrics and metadata.
             tensors: Candidates, scores and predictions (``torch.save``-able).
         """
-        atomic_torch_save(self.tensor_path(key), tensors)
-        atomic_write_json(self.json_path(key), record)
+        save_cell_files(self.json_path(key), self.tensor_path(key), record, tensors)
 
     def load_record(self, key: CellKey) -> dict[str, Any]:
-        """The metrics of a finished cell."""
-        return json.loads(self.json_path(key).read_text())
+        """The metrics of a finished cell.
+
+        Raises:
+            CorruptCell: If the file is unreadable (naming the cell).
+        """
+        try:
+            return json.loads(self.json_path(key).read_text())
+        except (OSError, ValueError) as err:
+            raise CorruptCell(f"Cell {key}: {self.json_path(key)} is unreadable: {err}") from None
 
     def load_tensors(self, key: CellKey) -> dict[str, Any]:
-        """The candidates (and scores) of a finished cell."""
-        return torch.load(self.tensor_path(key), weights_only=True)
+        """The candidates (and scores) of a finished cell.
+
+        Raises:
+            CorruptCell: If the file cannot be loaded (naming the cell and path).
+        """
+        path = self.tensor_path(key)
+        try:
+            return torch.load(path, weights_only=True)
+        except Exception as err:
+            raise CorruptCell(f"Cell {key}: {path} cannot be loaded: {err}") from None
+
+    # ------------------------------------------------------------------ locks
+    def claim(self, key: CellKey, owner: dict[str, Any] | None = None) -> CellLock | None:
+        """Claim a cell for computing it, or return ``None`` if another worker holds it.
+
+        Creates the cell's lock file with ``O_CREAT | O_EXCL``; a stale lock (its
+        process gone on this host, or not refreshed for ``stale_after`` seconds)
+        is broken first.
+
+        Args:
+            key: The cell.
+            owner: Extra JSON-friendly owner information (e.g. the executor).
+
+        Returns:
+            The held :class:`CellLock`, or ``None``.
+        """
+        path = self.lock_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        token = uuid.uuid4().hex
+        info = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": time.time(),
+            "token": token,
+            **(owner or {}),
+        }
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, file_mode())
+            except FileExistsError:
+                if not self._break_if_stale(path):
+                    return None
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(info, f)
+            return CellLock(path, token, self.heartbeat)
+        return None
+
+    def lock_owner(self, key: CellKey) -> dict[str, Any] | None:
+        """The owner information of a cell's lock, or ``None`` when unlocked."""
+        try:
+            return json.loads(self.lock_path(key).read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}
+
+    def _is_stale(self, path: Path) -> tuple[bool, str | None]:
+        try:
+            mtime = path.stat().st_mtime
+            owner = json.loads(path.read_text())
+        except FileNotFoundError:
+            return False, None
+        except (OSError, ValueError):
+            # Half-written by a process killed between create and write.
+            return time.time() - mtime > min(self.stale_after, 60.0), None
+        token = owner.get("token")
+        if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
+            if not _pid_alive(owner["pid"]):
+                return True, token
+        return time.time() - mtime > self.stale_after, token
+
+    def _break_if_stale(self, path: Path) -> bool:
+        """Remove a stale lock; ``True`` if the caller may try to create it again."""
+        stale, token = self._is_stale(path)
+        if not stale:
+            return not path.exists()
+        aside = path.with_name(f".{path.name}.{uuid.uuid4().hex}.stale")
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return True  # someone else broke it; race for the new one
+        try:
+            moved = json.loads(aside.read_text()).get("token")
+        except (OSError, ValueError):
+            moved = None
+        if moved != token:
+            # A fresh lock was created between our check and the rename: put it back.
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass
+            aside.unlink(missing_ok=True)
+            return False
+        aside.unlink(missing_ok=True)
+        return True
 
     def check_fingerprint(self, fingerprint: str, profile_name: str, overwrite: bool) -> None:
         """Record the folder's profile, refusing to mix profiles in one folder.

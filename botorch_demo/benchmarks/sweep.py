@@ -16,7 +16,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,22 +29,25 @@ import torch
 from tqdm.auto import tqdm
 
 from botorch_demo.benchmarks.components import SharedModels
+from botorch_demo.benchmarks.environment import environment, utc_now
 from botorch_demo.benchmarks.harness import (
     cached_task,
-    environment,
     resolve_seeds,
     resolve_tasks,
-    utc_now,
 )
 from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
-from botorch_demo.benchmarks.protocol import mean_and_stderr, score_candidates
 from botorch_demo.benchmarks.runner import Report, run_jobs
 from botorch_demo.benchmarks.store import (
     CellStore,
-    atomic_torch_save,
+    CorruptCell,
     atomic_write_json,
     atomic_write_text,
+    save_cell_files,
+    verify_cell_files,
 )
+from botorch_demo.tasks.protocol import mean_and_stderr, score_candidates
+
+logger = logging.getLogger(__name__)
 
 #: m from 0 to 1000 in steps of 100 (the paper's Figure 4).
 DEFAULT_MS = tuple(range(0, 1001, 100))
@@ -86,12 +91,16 @@ def _paths(out: Path, task: str, seed: int) -> tuple[Path, Path]:
 
 
 def _is_done(out: Path, task: str, seed: int, fingerprint: str, ms: Sequence[int]) -> bool:
+    """Whether a group is stored, verified (hashes), for this fingerprint and every m."""
     path, tensors = _paths(out, task, seed)
-    if not path.is_file() or not tensors.is_file():
+    if not path.is_file():
         return False
     try:
-        record = json.loads(path.read_text())
-    except json.JSONDecodeError:
+        record = verify_cell_files(path, tensors)
+    except CorruptCell as err:
+        message = f"m-sweep group {task}/seed{seed} in {out} is corrupt: {err}; recomputing it."
+        logger.warning(message)
+        warnings.warn(message, stacklevel=2)
         return False
     return record.get("fingerprint") == fingerprint and set(ms) <= {int(m) for m in record["by_m"]}
 
@@ -151,8 +160,8 @@ def run_sweep_group(job: SweepJob, report: Report) -> tuple[str, int]:
         "finished_at": utc_now(),
     }
     json_path, pt_path = _paths(Path(job.out), job.task, job.seed)
-    atomic_torch_save(pt_path, {"ms": list(job.ms), "candidates": torch.stack(candidates)})
-    atomic_write_json(json_path, record)
+    tensors = {"ms": list(job.ms), "candidates": torch.stack(candidates)}
+    save_cell_files(json_path, pt_path, record, tensors)
     return job.task, job.seed
 
 

@@ -1,17 +1,21 @@
 """Registry of the offline-MBO tasks: names, on-disk layout and constants.
 
 Every task is described by a :class:`TaskSpec`. The loaders in
-:mod:`botorch_demo.benchmarks.loaders` read a spec to find and shape the data, so
+:mod:`botorch_demo.tasks.loaders` read a spec to find and shape the data, so
 adding a task that design-bench ships as ``<folder>/<prefix>-{x,y}-<i>.npy`` shards
 only needs a new :class:`TaskSpec` (see :func:`register_task`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-OracleKind = Literal["lookup", "levy", "unavailable"]
+if TYPE_CHECKING:
+    from botorch_demo.tasks.task import OfflineTask
+
+OracleKind = Literal["lookup", "levy", "unavailable", "generated"]
 
 # Full-dataset min and max of y for the seven tasks of the DEMO paper, from the
 # DEMO authors' public files (see /work/shared/data/README.md). Normalised score =
@@ -49,9 +53,12 @@ class TaskSpec:
             every ``sort_stride``-th row from row 0 is taken (DEMO's TF Bind 10).
         max_samples: If set, keep at most this many rows after the stride.
         oracle_kind: ``"lookup"`` (exact table over the full data), ``"levy"``
-            (closed form) or ``"unavailable"`` (the oracle raises
-            ``NotImplementedError``).
+            (closed form), ``"generated"`` (built by ``builder``) or
+            ``"unavailable"`` (the oracle raises ``NotImplementedError``).
         provenance: One-line description of where the data comes from.
+        builder: For a task the package generates itself (the robustness suite,
+            :mod:`botorch_demo.tasks.suite`): a function of the spec that returns
+            the whole :class:`OfflineTask`, normalisation constants included.
     """
 
     name: str
@@ -67,6 +74,7 @@ class TaskSpec:
     max_samples: int | None = None
     oracle_kind: OracleKind = "unavailable"
     provenance: str = ""
+    builder: Callable[[TaskSpec], OfflineTask] | None = None
 
     @property
     def y_min(self) -> float:
@@ -86,8 +94,9 @@ def register_task(spec: TaskSpec) -> None:
     """Add a task to the registry so that :func:`load_task` can find it.
 
     Args:
-        spec: The task description. ``spec.design_bench_name`` must have an entry
-            in :data:`NORMALIZATION_CONSTANTS`.
+        spec: The task description. Unless it has a ``builder`` (which computes
+            its own constants), ``spec.design_bench_name`` must have an entry in
+            :data:`NORMALIZATION_CONSTANTS`.
 
     Raises:
         ValueError: If the name is taken or the normalisation constants are unknown.
@@ -96,7 +105,7 @@ def register_task(spec: TaskSpec) -> None:
         raise ValueError(f"Task names must be lower-case and non-empty: {spec.name!r}.")
     if spec.name in TASK_SPECS:
         raise ValueError(f"A task named {spec.name!r} is already registered.")
-    if spec.design_bench_name not in NORMALIZATION_CONSTANTS:
+    if spec.builder is None and spec.design_bench_name not in NORMALIZATION_CONSTANTS:
         raise ValueError(
             f"No normalisation constants for {spec.design_bench_name!r}; add "
             "(y_min, y_max) to NORMALIZATION_CONSTANTS first."

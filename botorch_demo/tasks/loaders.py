@@ -20,21 +20,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from botorch_demo.benchmarks.design_bench_io import (
+from botorch_demo.tasks.design_bench_io import (
     iter_shards,
     read_design_bench_folder,
 )
-from botorch_demo.benchmarks.offline import offline_indices
-from botorch_demo.benchmarks.oracles import (
+from botorch_demo.tasks.offline import offline_indices
+from botorch_demo.tasks.oracles import (
     LevyOracle,
     LookupOracle,
     Oracle,
     UnavailableOracle,
     build_lookup_table,
 )
-from botorch_demo.benchmarks.registry import TaskSpec, get_spec
-from botorch_demo.benchmarks.sequences import decode_codes, encode_tokens
-from botorch_demo.benchmarks.task import OfflineTask, TaskInfo
+from botorch_demo.tasks.registry import TaskSpec, get_spec
+from botorch_demo.tasks.sequences import decode_codes, encode_tokens
+from botorch_demo.tasks.task import OfflineTask, TaskInfo
 
 ENV_VAR = "BOTORCH_DEMO_DATA"
 
@@ -62,6 +62,10 @@ def load_task(name: str, data_dir: str | Path | None = None) -> OfflineTask:
         FileNotFoundError: The data cannot be found; the message says what to set.
     """
     spec = get_spec(name)
+    if spec.builder is not None:
+        if data_dir is not None:
+            raise ValueError(f"Task {spec.name!r} is generated; it takes no data_dir.")
+        return spec.builder(spec)
     if spec.oracle_kind == "levy":
         if data_dir is not None:
             raise ValueError(f"Task {spec.name!r} is generated; it takes no data_dir.")

@@ -4,7 +4,7 @@ The file holds design-bench's full TF Bind 8 (SIX6_REF_R1) dataset, 65,792 rows:
 ``x`` as uint8 tokens (``65792 x 8``) and ``y`` as float32 scores (``65792 x 1``),
 in design-bench's row order. It was built once with::
 
-    python -m botorch_demo.benchmarks.build_data \\
+    python -m botorch_demo.tasks.build_data \\
         /work/shared/data/design_bench_data botorch_demo/data/tfbind8.npz
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from botorch_demo.benchmarks.design_bench_io import read_design_bench_folder
-from botorch_demo.benchmarks.registry import get_spec
+from botorch_demo.tasks.design_bench_io import read_design_bench_folder
+from botorch_demo.tasks.registry import get_spec
 
 
 def build_tfbind8_npz(design_bench_dir: str | Path, out_path: str | Path) -> Path:

@@ -1,4 +1,4 @@
-"""The task object returned by :func:`botorch_demo.benchmarks.load_task`."""
+"""The task object returned by :func:`botorch_demo.tasks.load_task`."""
 
 from __future__ import annotations
 

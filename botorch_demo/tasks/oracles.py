@@ -106,7 +106,7 @@ class LookupOracle(Oracle):
     """Exact oracle by table lookup over all ``V**d`` sequences.
 
     The row index of a sequence is its big-endian base-V code (see
-    :mod:`botorch_demo.benchmarks.sequences`).
+    :mod:`botorch_demo.tasks.sequences`).
 
     Args:
         name: Task name.
@@ -249,7 +249,7 @@ class UnavailableOracle(Oracle):
 
     Calling it raises ``NotImplementedError`` with the reason. Users with
     design-bench installed can wrap its task with
-    :func:`botorch_demo.benchmarks.task_from_design_bench` to get its oracle.
+    :func:`botorch_demo.tasks.task_from_design_bench` to get its oracle.
 
     Args:
         name: Task name.
@@ -266,7 +266,7 @@ class UnavailableOracle(Oracle):
         raise NotImplementedError(
             f"The {self.name} oracle is not available in botorch-demo: {self.reason} "
             "If design-bench works in your environment, use "
-            "botorch_demo.benchmarks.task_from_design_bench(design_bench.make(...))."
+            "botorch_demo.tasks.task_from_design_bench(design_bench.make(...))."
         )
 
     def _evaluate(self, X: Tensor) -> Tensor:  # pragma: no cover - unreachable

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from botorch_demo.benchmarks.oracles import PredictOracle
-from botorch_demo.benchmarks.registry import NORMALIZATION_CONSTANTS, get_spec
-from botorch_demo.benchmarks.task import OfflineTask, TaskInfo
+from botorch_demo.tasks.oracles import PredictOracle
+from botorch_demo.tasks.registry import NORMALIZATION_CONSTANTS, get_spec
+from botorch_demo.tasks.task import OfflineTask, TaskInfo
 
 _REQUIRED = ("x", "y", "is_discrete", "predict")
 

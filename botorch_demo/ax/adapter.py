@@ -1,0 +1,117 @@
+"""The DEMO node's adapter: validates the problem and lets DEMO train in ``fit``.
+
+Ax's ``TorchAdapter`` passes the objective's direction to the generator's
+``gen`` only, so a generator that needs it for training would have to train
+inside ``gen`` (which Ax then reports as generation time). ``DEMOAdapter`` is a
+``TorchAdapter`` (registered as the DEMO generator's ``adapter_class`` in a
+``GeneratorSetup``, Ax's extension point) that reads the optimization config it
+was built with and, before every fit, gives the generator that direction.
+It also turns the problems DEMO cannot handle into clear errors before Ax's
+data conversion runs: no data at all, several objectives, outcome constraints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ax.adapter.torch import TorchAdapter
+from ax.core.arm import Arm
+from ax.core.optimization_config import MultiObjectiveOptimizationConfig, OptimizationConfig
+from ax.core.search_space import SearchSpace
+from ax.core.types import TModelPredictArm
+from ax.exceptions.core import DataRequiredError, UnsupportedError, UserInputError
+from ax.service.utils.best_point import get_best_by_raw_objective_with_trial_index
+from ax.utils.common.logger import get_logger
+
+from botorch_demo.ax._ax_private import adapter_experiment, adapter_optimization_config
+
+logger = get_logger(__name__)
+
+NO_DATA_MESSAGE = (
+    "DEMO needs offline data before it can propose designs: attach observed "
+    "designs first (`botorch_demo.ax.attach_offline_data(client, frame)`), or "
+    "start the strategy with Sobol trials (`demo_generation_strategy("
+    "initial_sobol_trials=...)`)."
+)
+
+
+def objective_sign(optimization_config: OptimizationConfig | None) -> float:
+    """+1 if DEMO's single objective is maximised, -1 if minimised.
+
+    Raises:
+        UserInputError: Without an optimization config.
+        UnsupportedError: For several objectives, a scalarized objective or
+            outcome constraints, each with its own message.
+    """
+    if optimization_config is None:
+        raise UserInputError("DEMO needs an optimization config with one objective.")
+    if isinstance(optimization_config, MultiObjectiveOptimizationConfig):
+        raise UnsupportedError(
+            "DEMO optimises a single objective; this experiment has a multi-objective "
+            f"optimization config ({optimization_config.objective}). Use one objective "
+            "metric, or Ax's multi-objective methods."
+        )
+    if optimization_config.outcome_constraints:
+        raise UnsupportedError(
+            "DEMO does not support outcome constraints; this experiment has "
+            f"{optimization_config.outcome_constraints}. Remove them (or encode them in "
+            "the objective)."
+        )
+    objective = optimization_config.objective
+    if len(objective.metric_names) != 1:
+        raise UnsupportedError(
+            "DEMO optimises a single objective metric; this objective combines "
+            f"{sorted(objective.metric_names)}."
+        )
+    return -1.0 if objective.minimize else 1.0
+
+
+class DEMOAdapter(TorchAdapter):
+    """``TorchAdapter`` for :class:`~botorch_demo.ax.generator.DEMOGenerator`.
+
+    Takes exactly ``TorchAdapter``'s arguments.
+
+    Raises:
+        UnsupportedError: For several objectives or outcome constraints.
+        DataRequiredError: When the experiment has no observations yet.
+    """
+
+    def _fit(self, search_space: SearchSpace, experiment_data: Any, **kwargs: Any) -> None:
+        # Ax's TorchAdapter fails with KeyError('mean') on an empty frame.
+        if experiment_data.observation_data.empty:
+            raise DataRequiredError(NO_DATA_MESSAGE)
+        self.generator.objective_sign = objective_sign(adapter_optimization_config(self))
+        super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
+
+    def model_best_point(
+        self,
+        search_space: SearchSpace | None = None,
+        optimization_config: OptimizationConfig | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[Arm, TModelPredictArm | None] | None:
+        """The best OBSERVED arm of the experiment, with its observed values.
+
+        DEMO's surrogate is deterministic and its cross-validation in-sample, so
+        ranking designs by it could report one that is worse than a design
+        already measured (also because Ax does not refit the adapter before a
+        best-point query, so results that came in since the last generation
+        would be missed). The raw best of the experiment's current data is
+        returned instead.
+        """
+        experiment = adapter_experiment(self)
+        config = optimization_config or adapter_optimization_config(self)
+        best = get_best_by_raw_objective_with_trial_index(
+            experiment=experiment, optimization_config=config
+        )
+        if best is None:
+            return None
+        trial_index, parameters, predictions = best
+        for arm in experiment.trials[trial_index].arms:
+            if arm.parameters == parameters:
+                logger.info(
+                    "DEMO reports the best observed design (trial "
+                    f"{trial_index}); its surrogate does not rank observed designs."
+                )
+                return arm, predictions
+        return None

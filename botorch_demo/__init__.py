@@ -8,6 +8,11 @@ that model towards a high target score.
 
 from botorch_demo.botorch_model import DEMOSurrogateModel, surrogate_model
 from botorch_demo.config import DEMOConfig
+from botorch_demo.diagnostics import (
+    CollapseWarning,
+    GenerationDiagnostics,
+    SamplerDivergenceWarning,
+)
 from botorch_demo.generation import gen_candidates_demo
 from botorch_demo.model import DEMO, CheckpointError
 
@@ -16,8 +21,11 @@ __version__ = "0.1.0"
 __all__ = [
     "DEMO",
     "CheckpointError",
+    "CollapseWarning",
     "DEMOConfig",
     "DEMOSurrogateModel",
+    "GenerationDiagnostics",
+    "SamplerDivergenceWarning",
     "__version__",
     "gen_candidates_demo",
     "surrogate_model",

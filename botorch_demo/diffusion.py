@@ -11,6 +11,11 @@ probability ``condition_dropout`` (classifier-free training). The authors set a
 dropped label to 0; we also feed the binary ``keep`` flag, so that a real label of
 0 and "no label" cannot be confused. The guided prediction is Eq. (4):
 ``(1 + w) s(x, t, y) - w s(x, t)``.
+
+With ``diffusion_standardize`` the network works in its own space: its training
+designs standardised with their own per-coordinate mean and standard deviation
+(:meth:`ScoreNetwork.to_net` / :meth:`ScoreNetwork.from_net`), so that N(0, I)
+matches the first two moments of the data it learned.
 """
 
 from __future__ import annotations
@@ -64,6 +69,28 @@ class ScoreNetwork(nn.Module):
         self.register_buffer("y_std", torch.ones((), **kw))
         self.register_buffer("y_min", torch.zeros((), **kw))
         self.register_buffer("y_max", torch.ones((), **kw))
+        # The label that target_score = 1 maps to, and the cap on the target label
+        # (both in the same units as y_min / y_max).
+        self.register_buffer("y_ref", torch.ones((), **kw))
+        self.register_buffer("y_cap", torch.full((), float("inf"), **kw))
+        # Standardisation of the designs (identity when diffusion_standardize is
+        # off) and the largest magnitude per coordinate of the training designs
+        # in the network's space, for the divergence guard.
+        self.register_buffer("x_mean", torch.zeros(dim, **kw))
+        self.register_buffer("x_std", torch.ones(dim, **kw))
+        self.register_buffer("x_absmax", torch.ones(dim, **kw))
+
+    def to_net(self, x: Tensor) -> Tensor:
+        """Map encoded designs into the network's (standardised) space."""
+        return (x - self.x_mean.to(x)) / self.x_std.to(x)
+
+    def from_net(self, x: Tensor) -> Tensor:
+        """Map states of the network's space back to encoded designs."""
+        return x * self.x_std.to(x) + self.x_mean.to(x)
+
+    def state_bound(self, factor: float) -> Tensor:
+        """Per-coordinate divergence bound ``factor * (max |x| + 1)``, network space."""
+        return factor * (self.x_absmax + 1.0)
 
     def forward(self, x: Tensor, t: Tensor, y: Tensor, keep: Tensor) -> Tensor:
         """Predict the noise.
@@ -81,8 +108,14 @@ class ScoreNetwork(nn.Module):
         return self.net(feats)
 
     def label_from_target(self, target_score: float) -> float:
-        """Map a min-max-normalised target (1 = best training label) to net units."""
-        y = self.y_min + target_score * (self.y_max - self.y_min)
+        """Map a normalised target to the network's label units.
+
+        ``0`` is the lowest training label and ``1`` the reference label ``y_ref``
+        (the ``target_quantile`` quantile of the training labels; their max in
+        the paper); the result is then capped at ``y_cap``.
+        """
+        y = self.y_min + target_score * (self.y_ref - self.y_min)
+        y = torch.minimum(y, self.y_cap)
         return float((y - self.y_mean) / self.y_std)
 
     def guided_eps(self, x: Tensor, t: Tensor, y: float, w: float) -> Tensor:
@@ -117,6 +150,40 @@ class ScoreNetwork(nn.Module):
         return (1.0 + w) * cond - w * uncond
 
 
+def reweighting_weights(
+    y: Tensor, bins: int = 20, clip: float = 5.0, temperature: float = 0.1
+) -> Tensor:
+    """Per-example training weights that favour high labels (DDOM's reweighting).
+
+    The labels are binned into ``bins`` equal-width bins over their range. A
+    target distribution over bins puts mass ``softmax(u_b / temperature)`` on bin
+    ``b``, with ``u_b`` its upper edge min-max normalised to [0, 1]; each example
+    is weighted by its bin's target mass divided by the bin's empirical
+    frequency, clipped at ``clip``, so that reweighted bins follow the target
+    distribution except where clipping binds (sparse top bins).
+
+    Args:
+        y: ``N`` labels.
+        bins: Number of histogram bins.
+        clip: Upper clip of the per-bin weights.
+        temperature: Softmax temperature over normalised edges.
+
+    Returns:
+        ``N`` non-negative weights with mean 1, in ``y``'s dtype and device.
+    """
+    lo, hi = y.min(), y.max()
+    if not hi > lo:
+        return torch.ones_like(y)
+    u = (y - lo) / (hi - lo)
+    idx = (u * bins).floor().clamp(0, bins - 1).long()
+    freq = torch.bincount(idx, minlength=bins).to(y) / y.numel()
+    edges = torch.arange(1, bins + 1, dtype=y.dtype, device=y.device) / bins
+    target = torch.softmax(edges / temperature, dim=0)
+    per_bin = torch.where(freq > 0, target / freq.clamp_min(1e-12), torch.zeros_like(freq))
+    w = per_bin.clamp(max=clip)[idx]
+    return w / w.mean()
+
+
 def fit_score_network(
     X: Tensor,
     y: Tensor,
@@ -126,6 +193,7 @@ def fit_score_network(
     init_generator: torch.Generator,
     generator: torch.Generator,
     dtype: torch.dtype,
+    label_cap: float | None = None,
 ) -> tuple[ScoreNetwork, TrainStats]:
     """Train the conditional score model on ``(X, y)`` with Eq. (8).
 
@@ -133,17 +201,29 @@ def fit_score_network(
         X: ``N x D`` encoded designs (the synthetic set D' or the offline set).
         y: ``N`` labels (any scale: they are standardised here).
         sde: The forward process.
-        config: Uses the ``diffusion_*`` and ``condition_dropout`` fields.
+        config: Uses the ``diffusion_*``, ``reweight_*``, ``condition_dropout``
+            and ``target_quantile`` fields.
         init_generator: CPU generator for the initial weights.
         generator: Generator on ``X.device`` for minibatches, times, noise and
             label dropout.
         dtype: Network dtype.
+        label_cap: Cap on the conditioning label, in the units of ``y``
+            (``None``: no cap).
 
     Returns:
         The trained :class:`ScoreNetwork` in eval mode, and its training stats.
     """
     net = ScoreNetwork(X.shape[-1], config, generator=init_generator, dtype=dtype, device=X.device)
     Xf, yf = X.to(dtype), y.to(dtype)
+    if config.diffusion_standardize and Xf.shape[0] > 1:
+        x_std = Xf.std(dim=0)
+        net.x_mean.copy_(Xf.mean(dim=0))
+        net.x_std.copy_(torch.where(x_std > 1e-8, x_std, torch.ones_like(x_std)))
+    Xf = net.to_net(Xf)
+    net.x_absmax.copy_(Xf.abs().amax(dim=0))
+    net.y_ref.copy_(torch.quantile(yf, config.target_quantile))
+    if label_cap is not None:
+        net.y_cap.fill_(label_cap)
     std = yf.std() if yf.numel() > 1 else torch.ones((), dtype=dtype, device=X.device)
     std = torch.where(std > 1e-8, std, torch.ones_like(std))
     net.y_mean.copy_(yf.mean())
@@ -152,6 +232,13 @@ def fit_score_network(
     net.y_max.copy_(yf.max())
     y_std = (yf - net.y_mean) / net.y_std
     p_keep = 1.0 - config.condition_dropout
+    weights = (
+        reweighting_weights(
+            yf, config.reweight_bins, config.reweight_clip, config.reweight_temperature
+        )
+        if config.diffusion_reweighting
+        else None
+    )
 
     def loss_fn(idx: Tensor) -> Tensor:
         x0 = Xf[idx]
@@ -162,7 +249,8 @@ def fit_score_network(
             torch.full((b,), p_keep, dtype=dtype, device=X.device), generator=generator
         )
         xt = sde.perturb(x0, t[:, None], noise)
-        return (net(xt, t, y_std[idx], keep) - noise).square().mean()
+        err = (net(xt, t, y_std[idx], keep) - noise).square().mean(dim=-1)
+        return err.mean() if weights is None else (weights[idx] * err).mean()
 
     stats = train_minibatch(
         loss_fn,

@@ -2,7 +2,11 @@
 
 Editing perturbs the top designs to time ``m / M`` in closed form and denoises
 them back to ``t ~ 0`` with the guided score conditioned on the target. The
-ablation starts from the prior ``N(0, I)`` at ``t = 1`` instead.
+ablation starts from the prior ``N(0, I)`` at ``t = 1`` instead. Both run in
+the score network's own space (:meth:`ScoreNetwork.to_net
+<botorch_demo.diffusion.ScoreNetwork.to_net>`), which is the encoder's space
+re-standardised with the diffusion training data's statistics when
+``diffusion_standardize`` is on.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from botorch_demo.diagnostics import SamplerGuard
 from botorch_demo.diffusion import T_EPS, ScoreNetwork
 from botorch_demo.samplers import ScoreFn, integrate_reverse_sde
 from botorch_demo.sde import VPSDE
@@ -47,6 +52,7 @@ def denoise(
     method: str,
     generator: torch.Generator | None,
     progress: bool = False,
+    guard: SamplerGuard | None = None,
 ) -> Tensor:
     """Run the guided reverse SDE from ``t_start`` down to ``T_EPS``.
 
@@ -61,9 +67,10 @@ def denoise(
         method: ``"heun"`` or ``"euler"``.
         generator: Seeded generator for the step noise.
         progress: Show a progress bar.
+        guard: Optional divergence guard applied after every step.
 
     Returns:
-        The ``n x D`` denoised designs.
+        The ``n x D`` denoised states (network space).
     """
     target = score_net.label_from_target(target_score)
     score_fn = guided_score_fn(score_net, sde, target, guidance_weight)
@@ -77,6 +84,7 @@ def denoise(
         method=method,
         generator=generator,
         progress=progress,
+        guard=guard,
     )
 
 
@@ -94,6 +102,7 @@ def edit_designs(
     method: str = "heun",
     generator: torch.Generator | None = None,
     progress: bool = False,
+    guard: SamplerGuard | None = None,
 ) -> Tensor:
     """Edit designs: perturb to ``m / M`` (Eq. 9), then denoise towards the target.
 
@@ -109,15 +118,16 @@ def edit_designs(
         method: ``"heun"`` or ``"euler"``.
         generator: Seeded generator on ``x0.device``.
         progress: Show a progress bar.
+        guard: Optional divergence guard applied after every step.
 
     Returns:
-        The ``n x D`` edited designs, in ``x0``'s dtype.
+        The ``n x D`` edited designs (encoder space), in ``x0``'s dtype.
     """
     p = next(score_net.parameters())
-    x = x0.to(dtype=p.dtype, device=p.device)
     t_edit = m / M
     if t_edit <= T_EPS:
         return x0.clone()
+    x = score_net.to_net(x0.to(dtype=p.dtype, device=p.device))
     noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     x = sde.perturb(x, torch.tensor(t_edit, dtype=x.dtype, device=x.device), noise)
     x = denoise(
@@ -131,8 +141,9 @@ def edit_designs(
         method=method,
         generator=generator,
         progress=progress,
+        guard=guard,
     )
-    return x.to(x0.dtype)
+    return score_net.from_net(x).to(x0.dtype)
 
 
 @torch.no_grad()
@@ -148,6 +159,7 @@ def sample_from_prior(
     method: str = "heun",
     generator: torch.Generator | None = None,
     progress: bool = False,
+    guard: SamplerGuard | None = None,
 ) -> Tensor:
     """Generate from ``N(0, I)`` at ``t = 1`` (the "w/o editing" ablation, DDOM).
 
@@ -162,13 +174,14 @@ def sample_from_prior(
         method: ``"heun"`` or ``"euler"``.
         generator: Seeded generator on the network's device.
         progress: Show a progress bar.
+        guard: Optional divergence guard applied after every step.
 
     Returns:
-        ``n x D`` designs in the network's dtype.
+        ``n x D`` designs (encoder space) in the network's dtype.
     """
     p = next(score_net.parameters())
     x = torch.randn(n, dim, generator=generator, dtype=p.dtype, device=p.device)
-    return denoise(
+    x = denoise(
         score_net,
         sde,
         x,
@@ -179,4 +192,6 @@ def sample_from_prior(
         method=method,
         generator=generator,
         progress=progress,
+        guard=guard,
     )
+    return score_net.from_net(x)

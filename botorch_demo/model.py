@@ -9,6 +9,7 @@ import os
 import pickle
 import tempfile
 import time
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,15 @@ from torch import Tensor, nn
 from botorch_demo.ascent import gradient_ascent
 from botorch_demo.config import DEMOConfig
 from botorch_demo.constraints import feasibility_map
+from botorch_demo.diagnostics import (
+    COLLAPSE_FRACTION,
+    CollapseWarning,
+    GenerationDiagnostics,
+    SamplerDivergenceWarning,
+    SamplerGuard,
+    collapse_message,
+    divergence_message,
+)
 from botorch_demo.diffusion import ScoreNetwork, fit_score_network
 from botorch_demo.editing import edit_designs, sample_from_prior
 from botorch_demo.encoding import DesignEncoder
@@ -121,6 +131,8 @@ class DEMO(nn.Module):
         self.score_net: ScoreNetwork | None = None
         self.fit_seconds: dict[str, float] = {}
         self.fit_stats: dict[str, Any] = {}
+        self.diagnostics: GenerationDiagnostics | None = None
+        """What the last :meth:`generate` did (``None`` before the first call)."""
 
     # ------------------------------------------------------------------ state
     @property
@@ -261,6 +273,7 @@ class DEMO(nn.Module):
                 steps=cfg.ascent_steps,
                 step_size=step,
                 optimizer=cfg.ascent_optimizer,
+                trust_radius=cfg.ascent_trust_radius,
                 batch_size=cfg.ascent_batch_size,
                 progress=cfg.progress,
             )
@@ -277,6 +290,8 @@ class DEMO(nn.Module):
         # Phase 1c: conditional diffusion on D' (or on the offline data).
         tic = time.perf_counter()
         diff_X, diff_y = (self.synthetic_X, self.synthetic_y) if cfg.pseudo_target else (Z, y_std)
+        # Labels of D' and of the offline data are both in offline standard units.
+        cap = None if cfg.target_cap is None else float(y_std.max()) + cfg.target_cap
         self.score_net, stats = fit_score_network(
             diff_X,
             diff_y,
@@ -285,6 +300,7 @@ class DEMO(nn.Module):
             init_generator=init_gen,
             generator=gen,
             dtype=net_dtype,
+            label_cap=cap,
         )
         self.fit_stats["diffusion"] = stats
         self.fit_seconds["diffusion"] = time.perf_counter() - tic
@@ -335,6 +351,7 @@ class DEMO(nn.Module):
             "ascent_step_size_continuous",
             "ascent_step_size_discrete",
             "ascent_optimizer",
+            "ascent_trust_radius",
         )
         same_ascent = all(getattr(other.config, k) == getattr(self.config, k) for k in ascent_keys)
         if self.synthetic_X is None or other.synthetic_X is None or not same_ascent:
@@ -411,7 +428,8 @@ class DEMO(nn.Module):
                 categorical space: moving to the best new single-site neighbour).
             **overrides: Per-call replacements of phase-2 config fields:
                 ``editing``, ``edit_source``, ``m``, ``num_steps``, ``sampler``,
-                ``guidance_weight``, ``target_score``. The trained networks are
+                ``guidance_weight``, ``target_score``, ``sampler_bound``,
+                ``sampler_clamp``. The trained networks are
                 reused, so an m-sweep or the "w/o editing" ablation costs no
                 retraining.
             fixed_features: ``{column: value}`` every candidate takes (as in
@@ -429,6 +447,13 @@ class DEMO(nn.Module):
             A tuple ``(candidates, predicted)``: ``q x d`` raw designs inside the
             bounds (categorical columns hold valid integers), in the dtype and
             device of the training data, and their ``q`` surrogate predictions.
+            :attr:`diagnostics` then describes the batch.
+
+        Warns:
+            SamplerDivergenceWarning: Once per call, when the reverse SDE left
+                ``sampler_bound`` times its training range (states are clamped
+                when ``sampler_clamp``).
+            CollapseWarning: When fewer than half of the raw edits are distinct.
         """
         self._require_fitted()
         allowed = {
@@ -439,6 +464,8 @@ class DEMO(nn.Module):
             "sampler",
             "guidance_weight",
             "target_score",
+            "sampler_bound",
+            "sampler_clamp",
         }
         unknown = sorted(set(overrides) - allowed)
         if unknown:
@@ -466,11 +493,49 @@ class DEMO(nn.Module):
             inequality_constraints,
             integer_features,
         )
+        guard = SamplerGuard(self.score_net.state_bound(cfg.sampler_bound), cfg.sampler_clamp)
         sources = self._edit_sources(q, cfg) if cfg.editing else None
-        cands = self._propose(cfg, q, sources, gen, feasible)
+        cands = self._propose(cfg, q, sources, gen, feasible, guard)
+        n_raw = _n_distinct(cands)
         if exclude is not None or unique:
-            cands = self._fill_novel(cfg, cands, sources, gen, exclude, max_rounds, feasible)
-        return cands, self.predict(cands).squeeze(-1)
+            cands = self._fill_novel(cfg, cands, sources, gen, exclude, max_rounds, feasible, guard)
+        predicted = self.predict(cands).squeeze(-1)
+        self.diagnostics = self._diagnose(cands, predicted, sources, n_raw, guard)
+        return cands, predicted
+
+    def _diagnose(
+        self,
+        cands: Tensor,
+        predicted: Tensor,
+        sources: Tensor | None,
+        n_raw: int,
+        guard: SamplerGuard,
+    ) -> GenerationDiagnostics:
+        """Build :attr:`diagnostics` and issue the guards' warnings."""
+        q = cands.shape[0]
+        above = None
+        if sources is not None:
+            src_pred = self.predict(self.encoder.decode(sources).to(self.train_X)).squeeze(-1)
+            above = int((predicted > src_pred).sum())
+        messages = []
+        if guard.diverged:
+            messages.append(divergence_message(guard))
+            warnings.warn(messages[-1], SamplerDivergenceWarning, stacklevel=3)
+        collapsed = n_raw < COLLAPSE_FRACTION * q
+        if collapsed:
+            messages.append(collapse_message(n_raw, q))
+            warnings.warn(messages[-1], CollapseWarning, stacklevel=3)
+        return GenerationDiagnostics(
+            q=q,
+            n_distinct=_n_distinct(cands),
+            n_distinct_raw=n_raw,
+            n_predicted_above_source=above,
+            n_states_outside=guard.n_outside,
+            max_state_ratio=guard.max_ratio,
+            clamped=guard.clamp and guard.diverged,
+            collapsed=collapsed,
+            messages=tuple(messages),
+        )
 
     def _edit_sources(self, q: int, cfg: DEMOConfig) -> Tensor:
         """Encoded starting points: the top-q offline designs or their ascents."""
@@ -486,6 +551,7 @@ class DEMO(nn.Module):
         sources: Tensor | None,
         gen: torch.Generator,
         feasible: Callable[[Tensor], Tensor] | None = None,
+        guard: SamplerGuard | None = None,
     ) -> Tensor:
         kw = dict(
             target_score=cfg.target_score,
@@ -493,6 +559,7 @@ class DEMO(nn.Module):
             method=cfg.sampler,
             generator=gen,
             progress=cfg.progress,
+            guard=guard,
         )
         if sources is not None:
             Z = edit_designs(
@@ -527,6 +594,7 @@ class DEMO(nn.Module):
         exclude: Tensor | None,
         max_rounds: int,
         feasible: Callable[[Tensor], Tensor] | None = None,
+        guard: SamplerGuard | None = None,
     ) -> Tensor:
         """Replace rejected candidates by re-editing their sources harder.
 
@@ -582,7 +650,7 @@ class DEMO(nn.Module):
                 continue
             src = None if sources is None or r > ramp else sources[pending]
             m_r = min(cfg.M, cfg.m + -(-(cfg.M - cfg.m) * r // ramp))
-            cands = self._propose(cfg.replace(m=m_r), pending.numel(), src, gen, feasible)
+            cands = self._propose(cfg.replace(m=m_r), pending.numel(), src, gen, feasible, guard)
         raise RuntimeError(
             f"Could not find {pending.numel()} of {q} new, distinct candidates after "
             f"{max_rounds} rounds of re-editing and sampling from the prior: the excluded "
@@ -748,3 +816,8 @@ class DEMO(nn.Module):
         model.eval()
         model.requires_grad_(False)
         return model
+
+
+def _n_distinct(X: Tensor) -> int:
+    """Number of distinct rows of ``X``."""
+    return int(torch.unique(X, dim=0).shape[0]) if X.shape[0] else 0

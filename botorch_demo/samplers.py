@@ -90,6 +90,7 @@ def integrate_reverse_sde(
     generator: torch.Generator | None = None,
     noise: Tensor | None = None,
     progress: bool = False,
+    guard: Callable[[Tensor], Tensor] | None = None,
 ) -> Tensor:
     """Integrate the reverse SDE on a uniform grid from ``t_start`` to ``t_end``.
 
@@ -105,6 +106,9 @@ def integrate_reverse_sde(
         noise: Optional ``num_steps x n x D`` noise to use instead of drawing it
             (set to zeros to integrate the drift alone).
         progress: Show a progress bar over steps.
+        guard: Optional callable applied to the state after every step (e.g. a
+            :class:`~botorch_demo.diagnostics.SamplerGuard` that records and
+            clamps diverging states); it returns the state to continue from.
 
     Returns:
         The ``n x D`` states at ``t_end``.
@@ -126,4 +130,6 @@ def integrate_reverse_sde(
         t = torch.tensor(t_start, **kw) - k * h
         z = noise[k] if noise is not None else torch.randn(x.shape, generator=generator, **kw)
         x = step(sde, score_fn, x, t, h, z)
+        if guard is not None:
+            x = guard(x)
     return x

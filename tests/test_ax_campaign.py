@@ -47,7 +47,6 @@ class TestTF8Campaign(unittest.TestCase):
             self.assertEqual(trial.status, TrialStatus.COMPLETED)
         # Scores come from the exact oracle; the loop found designs above D(best).
         best = max(oracle(t.arm.parameters) for t in new)
-        self.assertGreaterEqual(best, 0.0)
         self.assertGreater(best, float(tf8().train_Y.max()))
 
 

@@ -71,6 +71,14 @@ class TestGenerate(BotorchTestCase):
     def test_editing_off_samples_from_noise_and_allows_large_q(self) -> None:
         cands, _ = self.model.generate(400, seed=0, editing=False, num_steps=10)
         self.assertEqual(cands.shape, (400, 3))
+        # Fresh samples, not edits of the 300 known designs: all distinct, none of
+        # them a known design, spread over the space like the data (a few samples
+        # clamped onto the same corner of the box may coincide).
+        self.assertGreaterEqual(torch.unique(cands, dim=0).shape[0], 380)
+        self.assertFalse((cands[:, None, :] == self.X[None]).all(-1).any())
+        self.assertTrue((cands.std(0) > 0.3 * self.X.std(0)).all())
+        with self.assertRaisesRegex(ValueError, "400"):
+            self.model.generate(400, seed=0)
 
     def test_exclude_and_unique(self) -> None:
         # 4 columns of 4 categories: 256 possible designs, 150 of them known, so
@@ -128,6 +136,10 @@ class TestCategorical(BotorchTestCase):
                 self.assertTrue(torch.equal(col, col.round()))
                 self.assertTrue(((col >= 0) & (col <= 3)).all())
             self.assertTrue(((cands[:, 1] >= 0) & (cands[:, 1] <= 1)).all())
+            # Edits of the top designs keep most of their quality: the batch's true
+            # scores beat the offline median by a clear margin.
+            true = (cands[:, :1] == 2).double() + cands[:, 1:2] - (cands[:, 2:] - 1).abs()
+            self.assertGreater(true.median().item(), Y.median().item() + 0.25 * Y.std().item())
 
 
 class TestPersistence(BotorchTestCase):

@@ -1,0 +1,131 @@
+"""Guards and diagnostics that make DEMO's failure modes visible to users.
+
+* :class:`SamplerGuard` watches the reverse-SDE states. A guided reverse SDE
+  started off the support of its training data can diverge (states growing to
+  thousands of standard units), after which argmax decoding lands on a few
+  arbitrary designs. The guard counts states outside a bounded multiple of the
+  training range, optionally clamps them, and :class:`DEMO.generate
+  <botorch_demo.model.DEMO.generate>` issues one
+  :class:`SamplerDivergenceWarning` per call.
+* :class:`GenerationDiagnostics` is what ``model.diagnostics`` holds after
+  ``generate``: distinct designs, how many candidates the surrogate predicts
+  above the design they were edited from, and a collapse flag (with a
+  :class:`CollapseWarning`) when the raw batch is mostly copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+COLLAPSE_FRACTION = 0.5
+"""A batch whose raw edits hold fewer than this fraction of distinct designs
+(relative to the number of candidates) is reported as collapsed."""
+
+
+class SamplerDivergenceWarning(RuntimeWarning):
+    """The reverse SDE left a bounded multiple of its training range."""
+
+
+class CollapseWarning(UserWarning):
+    """Most candidates of a generated batch are copies of each other."""
+
+
+class SamplerGuard:
+    """Counts (and optionally clamps) reverse-SDE states outside ``+- bound``.
+
+    Args:
+        bound: ``D`` positive per-coordinate bounds in the network's space.
+        clamp: Whether to clamp states into ``[-bound, bound]``.
+    """
+
+    def __init__(self, bound: Tensor, clamp: bool = True) -> None:
+        self.bound = bound
+        self.clamp = clamp
+        self.n_outside = 0
+        self.max_ratio = 0.0
+
+    def __call__(self, x: Tensor) -> Tensor:
+        """Inspect one state; return it, clamped if ``clamp``.
+
+        Args:
+            x: ``n x D`` states.
+
+        Returns:
+            ``x`` or its clamped copy. Non-finite entries count as outside.
+        """
+        bound = self.bound.to(x)
+        ratio = x.abs() / bound
+        outside = ~(ratio <= 1.0)  # NaN counts as outside
+        n_out = int(outside.sum())
+        if n_out:
+            self.n_outside += n_out
+            finite = torch.nan_to_num(ratio, nan=float("inf"))
+            self.max_ratio = max(self.max_ratio, float(finite.max()))
+            if self.clamp:
+                x = torch.nan_to_num(x, nan=0.0)
+                x = torch.maximum(torch.minimum(x, bound), -bound)
+        return x
+
+    @property
+    def diverged(self) -> bool:
+        """Whether any state left the bound."""
+        return self.n_outside > 0
+
+
+@dataclass(frozen=True)
+class GenerationDiagnostics:
+    """What the last :meth:`DEMO.generate <botorch_demo.model.DEMO.generate>` did.
+
+    Attributes:
+        q: Number of candidates returned.
+        n_distinct: Distinct designs among the returned candidates.
+        n_distinct_raw: Distinct designs among the first proposal, before any
+            de-duplication or exclusion fallback (``unique``/``exclude``).
+        n_predicted_above_source: Candidates whose surrogate prediction exceeds
+            that of the design they were edited from; ``None`` without editing.
+        n_states_outside: Reverse-SDE state entries (summed over steps) that
+            left the divergence bound.
+        max_state_ratio: Largest ``|x| / bound`` seen (0 when never outside).
+        clamped: Whether those states were clamped back.
+        collapsed: Whether ``n_distinct_raw < COLLAPSE_FRACTION * q``.
+        messages: The warnings issued, as text.
+    """
+
+    q: int
+    n_distinct: int
+    n_distinct_raw: int
+    n_predicted_above_source: int | None
+    n_states_outside: int
+    max_state_ratio: float
+    clamped: bool
+    collapsed: bool
+    messages: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def diverged(self) -> bool:
+        """Whether the sampler left its bound."""
+        return self.n_states_outside > 0
+
+
+def divergence_message(guard: SamplerGuard) -> str:
+    """Text of the divergence warning."""
+    action = "clamped back" if guard.clamp else "left as they were (sampler_clamp=False)"
+    return (
+        f"DEMO's reverse SDE diverged: {guard.n_outside} state entries left the bound of "
+        f"sampler_bound x (training range) (up to {guard.max_ratio:.3g}x the bound) and were "
+        f"{action}. The edited designs start far from the data the diffusion model was "
+        "trained on; consider a smaller ascent reach (ascent_trust_radius), "
+        "diffusion_standardize=True, or a lower guidance_weight / target_score."
+    )
+
+
+def collapse_message(n_distinct: int, q: int) -> str:
+    """Text of the collapse warning."""
+    return (
+        f"DEMO's batch collapsed: only {n_distinct} distinct designs among {q} raw edits. "
+        "The candidates are mostly copies; pass unique=True to refill them, and consider a "
+        "smaller ascent reach or a lower target_score."
+    )

@@ -267,16 +267,26 @@ class DEMO(nn.Module):
                 if self.encoder.is_discrete
                 else cfg.ascent_step_size_continuous
             )
-            syn_X, syn_y = gradient_ascent(
-                self.surrogate,
-                Z,
-                steps=cfg.ascent_steps,
-                step_size=step,
-                optimizer=cfg.ascent_optimizer,
-                trust_radius=cfg.ascent_trust_radius,
-                batch_size=cfg.ascent_batch_size,
-                progress=cfg.progress,
-            )
+            try:
+                syn_X, syn_y = gradient_ascent(
+                    self.surrogate,
+                    Z,
+                    steps=cfg.ascent_steps,
+                    step_size=step,
+                    optimizer=cfg.ascent_optimizer,
+                    trust_radius=cfg.ascent_trust_radius,
+                    batch_size=cfg.ascent_batch_size,
+                    progress=cfg.progress,
+                )
+            except RuntimeError as err:
+                if "overflow" not in str(err):
+                    raise
+                # Adam converts its learning rate to the network's dtype.
+                raise RuntimeError(
+                    f"Gradient ascent diverged: step size {step} overflows the network's "
+                    "dtype. Lower DEMOConfig.ascent_step_size_continuous / "
+                    "ascent_step_size_discrete."
+                ) from err
             self.synthetic_X.copy_(syn_X)
             self.synthetic_y.copy_(syn_y.to(self.synthetic_y))
         self.fit_seconds["ascent"] = time.perf_counter() - tic

@@ -23,7 +23,7 @@ from ax.exceptions.core import UserInputError
 from botorch.exceptions import InputDataError
 
 import botorch_demo.model as model_module
-from botorch_demo import DEMO, DEMOConfig
+from botorch_demo import DEMO, DEMOConfig, SamplerDivergenceWarning
 from botorch_demo.ax import attach_offline_data
 from botorch_demo.cli import main
 from botorch_demo.model import CheckpointError, _content_hash
@@ -217,9 +217,13 @@ def test_diverging_fit_names_the_phase_and_keeps_no_state(kwargs: dict, fragment
 
 def test_diverging_sampler_names_the_fields() -> None:
     X, Y, bounds = _data()
-    model = DEMO(TINY.replace(beta_max=1e300)).fit(X, Y, bounds, seed=0)
+    model = DEMO(TINY.replace(beta_max=1e300, sampler_clamp=False)).fit(X, Y, bounds, seed=0)
     with pytest.raises(RuntimeError, match=r"The reverse SDE diverged.*beta_max"):
         model.generate(4, seed=0)
+    # With the guard's clamp (the default) the same sampler warns and stays finite.
+    with pytest.warns(SamplerDivergenceWarning):
+        cands, _ = model.generate(4, seed=0, sampler_clamp=True)
+    assert torch.isfinite(cands).all()
 
 
 # ----------------------------------------------------- predict and generate

@@ -42,7 +42,9 @@ class TestDEMONode(unittest.TestCase):
     def test_batch_is_new_distinct_valid_and_generated_once(self) -> None:
         client = _demo_client(1500)
         offline = {design(a.parameters) for a in client._experiment.arms_by_name.values()}
-        trials = client.get_next_trials(max_trials=100)  # Capped at one batch.
+        with self.assertLogs("ax.botorch_demo.ax.generator", level="INFO") as logs:
+            trials = client.get_next_trials(max_trials=100)  # Capped at one batch.
+        self._logs = logs.output
         self.assertEqual(len(trials), K)
         designs = [design(p) for p in trials.values()]
         self.assertEqual(len(set(designs)), K)
@@ -59,6 +61,8 @@ class TestDEMONode(unittest.TestCase):
         self.assertTrue(all("demo_predicted" in m for m in predicted.values()))
         # The whole batch came from one training; no second batch while it is out.
         generator = client._generation_strategy.adapter.generator
+        # The node logged what model.diagnostics reported for that generation.
+        self.assertTrue(any("distinct raw edits" in line for line in self._logs), self._logs)
         self.assertEqual(generator.num_trainings, 1)
         with self.assertRaises(DataRequiredError):
             client.get_next_trials(max_trials=1)

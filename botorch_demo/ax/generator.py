@@ -60,6 +60,7 @@ from botorch_demo.ax.utils import (
     single_objective,
 )
 from botorch_demo.constraints import make_feasible
+from botorch_demo.diagnostics import GenerationDiagnostics
 from botorch_demo.model import CheckpointError
 
 logger = get_logger(__name__)
@@ -480,6 +481,7 @@ class DEMOGenerator(TorchGenerator):
                 logger.info(f"DEMO could not find {ask} new designs; asking for {ask // 2}.")
                 ask //= 2
                 continue
+            _log_diagnostics(model.diagnostics)
             found.append(Z.to(exclude))
             total += Z.shape[0]
             seed += 1
@@ -511,6 +513,27 @@ def _predict(model: DEMO, Z: Tensor) -> Tensor:
     with torch.no_grad():
         parts = [model.predict(c).reshape(-1) for c in Z.split(_PREDICT_CHUNK)]
     return torch.cat(parts)
+
+
+def _log_diagnostics(diag: GenerationDiagnostics | None) -> None:
+    """Log what one ``DEMO.generate`` did, as ``model.diagnostics`` reports it.
+
+    The distinct raw edits and the surrogate's verdict go to INFO; a collapsed
+    batch or a diverging sampler goes to WARNING with the model's own message.
+    """
+    if diag is None:
+        return
+    above = (
+        ""
+        if diag.n_predicted_above_source is None
+        else f", {diag.n_predicted_above_source} predicted above their source"
+    )
+    logger.info(
+        f"DEMO generated {diag.q} designs: {diag.n_distinct_raw} distinct raw edits, "
+        f"{diag.n_distinct} distinct after de-duplication{above}."
+    )
+    for message in diag.messages:
+        logger.warning(message)
 
 
 def _targets_path(path: Path) -> Path:

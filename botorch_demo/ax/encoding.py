@@ -24,6 +24,8 @@ from ax.core.search_space import SearchSpaceDigest
 from ax.exceptions.core import UnsupportedError
 from torch import Tensor
 
+from botorch_demo.constraints import nearest
+
 
 @dataclass(frozen=True)
 class DesignEncoding:
@@ -111,14 +113,5 @@ class DesignEncoding:
         for j in self.categorical_values:
             Z[:, j] = Z[:, j].round()
         for j, values in self.ordinal_values.items():
-            Z[:, j] = _nearest(Z[:, j], values)
+            Z[:, j] = nearest(Z[:, j], values)
         return Z
-
-
-def _nearest(x: Tensor, values: Tensor) -> Tensor:
-    """Snaps each entry of ``x`` to the nearest entry of the sorted ``values``."""
-    if values.numel() == 1:
-        return values.expand_as(x).clone()
-    upper = torch.searchsorted(values, x.contiguous()).clamp(1, values.numel() - 1)
-    lo, hi = values[upper - 1], values[upper]
-    return torch.where(x - lo <= hi - x, lo, hi)

@@ -5,6 +5,8 @@ The Ray and submitit tests use the real engines (a local Ray instance, submitit'
 """
 
 import concurrent.futures as cf
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -278,8 +280,11 @@ class TestExecutorParts(BotorchTestCase):
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp, True)
         bad = ["bench", "--task", "levy", "--methods", "grad", "--seeds", "1", "--out", tmp]
-        with self.assertRaisesRegex(SystemExit, "slurm-time must be"):
+        err = io.StringIO()
+        with self.assertRaises(SystemExit) as ctx, contextlib.redirect_stderr(err):
             main([*bad, "--profile", "smoke", "--executor", "submitit", "--slurm-time", "1:30"])
+        self.assertEqual(ctx.exception.code, 2)
+        self.assertIn("slurm-time must be", err.getvalue())
         self.assertEqual(list(Path(tmp).iterdir()), [])  # refused before any work
 
     def test_auto_device_follows_the_visible_gpus(self) -> None:

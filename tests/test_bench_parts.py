@@ -105,10 +105,12 @@ class TestBadInput(BotorchTestCase):
             (["bench", "--suite", "nope"], ("nope", "paper", "robustness")),
             (["bench", "--suite", "paper", "--task", "levy"], ("--suite or --task",)),
         ):
-            with self.assertRaises(SystemExit) as ctx:
+            err = io.StringIO()
+            with self.assertRaises(SystemExit) as ctx, contextlib.redirect_stderr(err):
                 main(argv)
+            self.assertEqual(ctx.exception.code, 2)
             for text in expected:
-                self.assertIn(text, str(ctx.exception.code))
+                self.assertIn(text, err.getvalue())
         with self.assertRaisesRegex(ValueError, "Known suites"):
             run_benchmark(suite="nope", methods=["grad"], out="unused")
         self.assertFalse(Path("unused").exists())

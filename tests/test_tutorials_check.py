@@ -12,7 +12,12 @@ from nbformat.v4 import new_code_cell, new_notebook
 from botorch_demo import tutorials_check
 from botorch_demo.tutorials_check import default_tutorials_dir, find_notebooks, run_notebook
 
-EXPECTED = {"ax_closed_loop.ipynb", "compare_with_qei.ipynb", "quickstart_botorch.ipynb"}
+EXPECTED = {
+    "ax_closed_loop.ipynb",
+    "ax_orchestrator.ipynb",
+    "compare_with_qei.ipynb",
+    "quickstart_botorch.ipynb",
+}
 
 
 def _notebook(path: Path, *sources: str) -> Path:
@@ -22,7 +27,7 @@ def _notebook(path: Path, *sources: str) -> Path:
     return path
 
 
-def test_the_three_tutorials_are_found_and_read_smoke_test() -> None:
+def test_the_tutorials_are_found_and_read_smoke_test() -> None:
     notebooks = find_notebooks(default_tutorials_dir())
     assert {p.name for p in notebooks} == EXPECTED
     for path in notebooks:

@@ -189,6 +189,8 @@ class TestDEMOGeneratorCaching(unittest.TestCase):
         class StingyDEMO:
             """Like DEMO near saturation: at most 3 new designs per call."""
 
+            diagnostics = None  # DEMO's attribute after generate; nothing to report here.
+
             def generate(self, q, seed, exclude, unique, **overrides):
                 if q > 3:
                     raise RuntimeError(f"Could not find 1 of {q} new, distinct candidates")

@@ -481,7 +481,7 @@ class DEMOGenerator(TorchGenerator):
                 logger.info(f"DEMO could not find {ask} new designs; asking for {ask // 2}.")
                 ask //= 2
                 continue
-            _log_diagnostics(getattr(model, "diagnostics", None))
+            _log_diagnostics(model.diagnostics)
             found.append(Z.to(exclude))
             total += Z.shape[0]
             seed += 1

@@ -44,8 +44,10 @@ class SamplerGuard:
     def __init__(self, bound: Tensor, clamp: bool = True) -> None:
         self.bound = bound
         self.clamp = clamp
-        self.n_outside = 0
-        self.max_ratio = 0.0
+        # Accumulated on the states' device; read once, through the properties,
+        # so the sampler loop never waits on a device-to-host copy.
+        self._n_outside: Tensor | None = None
+        self._max_ratio: Tensor | None = None
 
     def __call__(self, x: Tensor) -> Tensor:
         """Inspect one state; return it, clamped if ``clamp``.
@@ -56,18 +58,32 @@ class SamplerGuard:
         Returns:
             ``x`` or its clamped copy. Non-finite entries count as outside.
         """
+        if x.numel() == 0:
+            return x
         bound = self.bound.to(x)
         ratio = x.abs() / bound
         outside = ~(ratio <= 1.0)  # NaN counts as outside
-        n_out = int(outside.sum())
-        if n_out:
-            self.n_outside += n_out
-            finite = torch.nan_to_num(ratio, nan=float("inf"))
-            self.max_ratio = max(self.max_ratio, float(finite.max()))
-            if self.clamp:
-                x = torch.nan_to_num(x, nan=0.0)
-                x = torch.maximum(torch.minimum(x, bound), -bound)
+        n_out = outside.sum()
+        worst = torch.where(outside, torch.nan_to_num(ratio, nan=float("inf")), 0.0).max()
+        if self._n_outside is None:
+            self._n_outside, self._max_ratio = n_out, worst
+        else:
+            self._n_outside = self._n_outside + n_out
+            self._max_ratio = torch.maximum(self._max_ratio, worst)
+        if self.clamp:  # a no-op on states inside the bound
+            x = torch.nan_to_num(x, nan=0.0)
+            x = torch.maximum(torch.minimum(x, bound), -bound)
         return x
+
+    @property
+    def n_outside(self) -> int:
+        """State entries seen outside the bound (summed over calls)."""
+        return 0 if self._n_outside is None else int(self._n_outside)
+
+    @property
+    def max_ratio(self) -> float:
+        """Largest ``|x| / bound`` among the entries outside (0 when none)."""
+        return 0.0 if self._max_ratio is None else float(self._max_ratio)
 
     @property
     def diverged(self) -> bool:

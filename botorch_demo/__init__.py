@@ -13,17 +13,20 @@ from botorch_demo.diagnostics import (
     GenerationDiagnostics,
     SamplerDivergenceWarning,
 )
+from botorch_demo.exceptions import CandidateShortfallError, CheckpointError, DivergenceError
 from botorch_demo.generation import gen_candidates_demo
-from botorch_demo.model import DEMO, CheckpointError
+from botorch_demo.model import DEMO
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEMO",
+    "CandidateShortfallError",
     "CheckpointError",
     "CollapseWarning",
     "DEMOConfig",
     "DEMOSurrogateModel",
+    "DivergenceError",
     "GenerationDiagnostics",
     "SamplerDivergenceWarning",
     "__version__",

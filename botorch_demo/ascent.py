@@ -33,6 +33,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from botorch_demo.exceptions import DivergenceError
+
 ASCENT_OPTIMIZERS = ("sgd", "adam", "normalized")
 
 
@@ -86,6 +88,11 @@ def gradient_ascent(
     if trust_radius is not None and not trust_radius > 0:
         raise ValueError(f"trust_radius must be > 0 or None, got {trust_radius!r}.")
     p = next(surrogate.parameters())
+    if optimizer == "adam" and step_size > torch.finfo(p.dtype).max:
+        raise DivergenceError(
+            f"Gradient ascent diverged: step size {step_size} overflows the network's dtype "
+            f"{p.dtype} (Adam computes in it)."
+        )
     outs, preds = [], []
     starts = range(0, X.shape[0], batch_size)
     for lo in tqdm(

@@ -14,23 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from botorch_demo.config import DEMOConfig
+from botorch_demo.config import PRESETS, DEMOConfig
 from botorch_demo.model import DEMO
+from botorch_demo.rows import n_distinct
+from botorch_demo.runtime import idle_threads, resolve_device
 from botorch_demo.validation import validate_q, validate_seed
-
-PRESETS = {
-    "fast": DEMOConfig.fast,
-    "default": DEMOConfig,
-    "paper": DEMOConfig.paper,
-    "smoke": DEMOConfig.smoke,
-}
 
 
 class UsageError(Exception):
@@ -38,7 +32,7 @@ class UsageError(Exception):
 
 
 def validate_device(name: str, here: bool = True) -> torch.device:
-    """Check that ``--device`` names a device that exists here.
+    """Check ``--device`` (see :func:`botorch_demo.runtime.resolve_device`).
 
     Args:
         name: The ``--device`` value.
@@ -49,25 +43,9 @@ def validate_device(name: str, here: bool = True) -> torch.device:
         UsageError: For an unknown device string or an absent device.
     """
     try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise UsageError(f"unknown --device {name!r}; use cpu, cuda, cuda:<i> or mps") from None
-    if not here:
-        if device.type not in ("cpu", "cuda", "mps"):
-            raise UsageError(f"unsupported --device {name!r}; use cpu, cuda, cuda:<i> or mps")
-        return device
-    if device.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
-            raise UsageError(f"--device {name!r}: CUDA is not available on this machine")
-        if device.index is not None and device.index >= count:
-            raise UsageError(f"--device {name!r}: only {count} CUDA device(s) here")
-    elif device.type == "mps":
-        if not torch.backends.mps.is_available():
-            raise UsageError(f"--device {name!r}: MPS is not available on this machine")
-    elif device.type != "cpu":
-        raise UsageError(f"unsupported --device {name!r}; use cpu, cuda, cuda:<i> or mps")
-    return device
+        return resolve_device(name, here=here, what="--device")
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def validate_out_dir(out: Path) -> Path:
@@ -88,38 +66,9 @@ def validate_out_dir(out: Path) -> Path:
     return out
 
 
-def default_threads(cores: int | None = None, load: float | None = None) -> int:
-    """Torch threads for a command-line run: the CPUs that are idle at the start.
-
-    Torch's default is one thread per core of the machine, counting cores
-    outside the process's CPU affinity and cores that other processes keep busy.
-    On a loaded machine its threads then wait on each other. Measured on 2 cores
-    shared with other jobs (load average about 9.7), TF Bind 8's surrogate phase
-    (``fast`` preset, 5 epochs) took 15.8 s on 1 thread and 138.2 s on 2; with one
-    more busy process beside it, 55.0 s on 1 thread and over 300 s on 2. So: the
-    cores this process may use, minus the 1-minute load average, at least 1.
-
-    Args:
-        cores: Usable cores (default: the process's CPU affinity).
-        load: Load average (default: ``os.getloadavg()[0]``, 0 where unknown).
-
-    Returns:
-        The number of threads, between 1 and ``cores``.
-    """
-    if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        cores = cores or os.cpu_count() or 1
-    if load is None:
-        try:
-            load = os.getloadavg()[0]
-        except (AttributeError, OSError):
-            load = 0.0
-    return max(1, min(cores, round(cores - load)))
-
-
 def _apply_threads(threads: int | None) -> None:
     if threads is None:
-        threads = default_threads()
+        threads = idle_threads()
     elif threads < 1:
         raise UsageError(f"--threads must be >= 1, got {threads}")
     torch.set_num_threads(threads)
@@ -171,14 +120,13 @@ def run_command(args: argparse.Namespace) -> dict:
         task = load_task(args.task, data_dir=args.data_dir)
     except (FileNotFoundError, ValueError) as err:
         raise UsageError(str(err)) from None
-    n_distinct = int(torch.unique(task.train_X, dim=0).shape[0])
     try:
-        validate_q(args.q, n_distinct)
+        validate_q(args.q, n_distinct(task.train_X))
     except ValueError as err:
         raise UsageError(f"--q: {err}") from None
     if args.out is not None:
         validate_out_dir(args.out)
-    config = PRESETS[args.preset]()
+    config = DEMOConfig.preset(args.preset)
     X, Y, bounds = (t.to(device) for t in (task.train_X, task.train_Y, task.bounds))
     print(
         f"DEMO on {task.name}: {X.shape[0]} offline designs x {X.shape[1]}, "

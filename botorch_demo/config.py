@@ -24,6 +24,7 @@ import dataclasses
 import math
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -402,6 +403,23 @@ class DEMOConfig:
 
     # ----------------------------------------------------------------- presets
     @classmethod
+    def preset(cls, name: str, **overrides: Any) -> DEMOConfig:
+        """The named preset (``"default"``, ``"fast"``, ``"paper"``, ``"smoke"``).
+
+        Args:
+            name: The preset's name (see :data:`PRESETS`).
+            **overrides: Fields replacing the preset's values.
+
+        Raises:
+            ValueError: For an unknown name; the message lists the known ones.
+        """
+        if not isinstance(name, str) or name not in PRESETS:
+            raise ValueError(
+                f"Unknown DEMOConfig preset {name!r}; choose one of {sorted(PRESETS)}."
+            )
+        return PRESETS[name](**overrides)
+
+    @classmethod
     def paper(cls, **overrides: Any) -> DEMOConfig:
         """Exactly the values stated in the paper's Section 5.4.
 
@@ -481,6 +499,15 @@ class DEMOConfig:
         )
         values.update(overrides)
         return cls(**values)
+
+
+#: The named presets: ``DEMOConfig.preset(name)`` builds one.
+PRESETS: dict[str, Callable[..., DEMOConfig]] = {
+    "default": DEMOConfig,
+    "fast": DEMOConfig.fast,
+    "paper": DEMOConfig.paper,
+    "smoke": DEMOConfig.smoke,
+}
 
 
 _RANGES: dict[str, tuple[float, float]] = {

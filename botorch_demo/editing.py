@@ -20,6 +20,26 @@ from botorch_demo.samplers import ScoreFn, integrate_reverse_sde
 from botorch_demo.sde import VPSDE
 
 
+def raised_noise_level(m: int, M: int, attempt: int, attempts: int) -> int:
+    """Noise level of a retried edit: ``m`` raised linearly to ``M`` over the retries.
+
+    An edit that keeps landing on a design that is already known needs more
+    noise, not just new noise: retry ``attempt`` (``1..attempts``) edits at
+    ``m + ceil((M - m) * attempt / attempts)``, capped at ``M``. Not in the paper,
+    whose protocol keeps repeats.
+
+    Args:
+        m: The configured noise level of Eq. (9).
+        M: The number of noise levels.
+        attempt: The retry, from 1.
+        attempts: The retry at which the noise level reaches ``M``.
+
+    Returns:
+        The noise level of this retry.
+    """
+    return min(M, m + -(-(M - m) * attempt // max(attempts, 1)))
+
+
 def guided_score_fn(score_net: ScoreNetwork, sde: VPSDE, target: float, w: float) -> ScoreFn:
     """Build ``s(x, t) = -eps_guided(x, t, y~) / sigma(t)`` (Eqs. 4 and 8).
 

@@ -31,11 +31,12 @@ from botorch_demo.diagnostics import (
     divergence_message,
 )
 from botorch_demo.diffusion import ScoreNetwork, fit_score_network
-from botorch_demo.editing import edit_designs, sample_from_prior
+from botorch_demo.editing import edit_designs, raised_noise_level, sample_from_prior
 from botorch_demo.encoding import DesignEncoder
+from botorch_demo.exceptions import CandidateShortfallError, CheckpointError, DivergenceError
 from botorch_demo.neighbours import best_new_mutants, best_unseen_designs
 from botorch_demo.networks import mlp
-from botorch_demo.rows import novel_rows, ranked_distinct_rows
+from botorch_demo.rows import n_distinct, novel_rows, ranked_distinct_rows
 from botorch_demo.sde import VPSDE
 from botorch_demo.surrogate import fit_surrogate, predict_batched
 from botorch_demo.validation import (
@@ -50,10 +51,6 @@ from botorch_demo.validation import (
 _FORMAT_VERSION = 2
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-class CheckpointError(ValueError):
-    """A file given to :meth:`DEMO.load` is not a valid, intact DEMO checkpoint."""
 
 
 def _atomic(method: _F) -> _F:
@@ -82,11 +79,11 @@ def _require_finite(what: str, tensors: Any, fields: str) -> None:
     """Raise a clear error if a phase produced NaN or infinite numbers.
 
     Raises:
-        RuntimeError: Naming the phase and the config fields to lower; a
+        DivergenceError: Naming the phase and the config fields to lower; a
             failing ``fit`` leaves the model's previous state (it is atomic).
     """
     if not all(bool(torch.isfinite(t).all()) for t in tensors):
-        raise RuntimeError(
+        raise DivergenceError(
             f"{what} diverged: it produced NaN or infinite values. Lower DEMOConfig.{fields} "
             "(or check the scale of the data)."
         )
@@ -278,15 +275,11 @@ class DEMO(nn.Module):
                     batch_size=cfg.ascent_batch_size,
                     progress=cfg.progress,
                 )
-            except RuntimeError as err:
-                if "overflow" not in str(err):
-                    raise
-                # Adam converts its learning rate to the network's dtype.
-                raise RuntimeError(
-                    f"Gradient ascent diverged: step size {step} overflows the network's "
-                    "dtype. Lower DEMOConfig.ascent_step_size_continuous / "
+            except DivergenceError as err:
+                raise DivergenceError(
+                    f"{err} Lower DEMOConfig.ascent_step_size_continuous / "
                     "ascent_step_size_discrete."
-                ) from err
+                ) from None
             self.synthetic_X.copy_(syn_X)
             self.synthetic_y.copy_(syn_y.to(self.synthetic_y))
         self.fit_seconds["ascent"] = time.perf_counter() - tic
@@ -506,7 +499,7 @@ class DEMO(nn.Module):
         guard = SamplerGuard(self.score_net.state_bound(cfg.sampler_bound), cfg.sampler_clamp)
         sources = self._edit_sources(q, cfg) if cfg.editing else None
         cands = self._propose(cfg, q, sources, gen, feasible, guard)
-        n_raw = _n_distinct(cands)
+        n_raw = n_distinct(cands)
         if exclude is not None or unique:
             cands = self._fill_novel(cfg, cands, sources, gen, exclude, max_rounds, feasible, guard)
         predicted = self.predict(cands).squeeze(-1)
@@ -537,7 +530,7 @@ class DEMO(nn.Module):
             warnings.warn(messages[-1], CollapseWarning, stacklevel=3)
         return GenerationDiagnostics(
             q=q,
-            n_distinct=_n_distinct(cands),
+            n_distinct=n_distinct(cands),
             n_distinct_raw=n_raw,
             n_predicted_above_source=above,
             n_states_outside=guard.n_outside,
@@ -659,13 +652,15 @@ class DEMO(nn.Module):
                     cands = feasible(cands)
                 continue
             src = None if sources is None or r > ramp else sources[pending]
-            m_r = min(cfg.M, cfg.m + -(-(cfg.M - cfg.m) * r // ramp))
+            m_r = raised_noise_level(cfg.m, cfg.M, r, ramp)
             cands = self._propose(cfg.replace(m=m_r), pending.numel(), src, gen, feasible, guard)
-        raise RuntimeError(
+        raise CandidateShortfallError(
             f"Could not find {pending.numel()} of {q} new, distinct candidates after "
             f"{max_rounds} rounds of re-editing and sampling from the prior: the excluded "
             "designs may cover most of the design space. Lower q, exclude fewer designs, "
-            "or allow repeats."
+            "or allow repeats.",
+            requested=q,
+            missing=pending.numel(),
         )
 
     def _all_categorical(self) -> bool:
@@ -826,8 +821,3 @@ class DEMO(nn.Module):
         model.eval()
         model.requires_grad_(False)
         return model
-
-
-def _n_distinct(X: Tensor) -> int:
-    """Number of distinct rows of ``X``."""
-    return int(torch.unique(X, dim=0).shape[0]) if X.shape[0] else 0

@@ -25,7 +25,8 @@ from botorch_demo.ax import (
     demo_generation_strategy,
     resolve_demo_config,
 )
-from botorch_demo.ax.utils import first_occurrences
+from botorch_demo.exceptions import CandidateShortfallError
+from botorch_demo.rows import first_occurrences
 
 K = 16
 
@@ -193,7 +194,7 @@ class TestDEMOGeneratorCaching(unittest.TestCase):
 
             def generate(self, q, seed, exclude, unique, **overrides):
                 if q > 3:
-                    raise RuntimeError(f"Could not find 1 of {q} new, distinct candidates")
+                    raise CandidateShortfallError("no more", requested=q, missing=1)
                 g = torch.Generator().manual_seed(seed)
                 return torch.randint(0, 4, (q, 8), generator=g).to(exclude), None
 

@@ -27,7 +27,6 @@ from botorch_demo.benchmarks.executors import (
     RayExecutor,
     make_executor,
     parse_slurm_time,
-    resolve_device,
 )
 from botorch_demo.benchmarks.harness import run_benchmark
 from botorch_demo.benchmarks.methods import METHODS, Method, MethodOutput, register_method
@@ -286,11 +285,6 @@ class TestExecutorParts(BotorchTestCase):
         self.assertEqual(ctx.exception.code, 2)
         self.assertIn("slurm-time must be", err.getvalue())
         self.assertEqual(list(Path(tmp).iterdir()), [])  # refused before any work
-
-    def test_auto_device_follows_the_visible_gpus(self) -> None:
-        expected = "cuda" if torch.cuda.is_available() else "cpu"
-        self.assertEqual(resolve_device("auto"), expected)
-        self.assertEqual(resolve_device("cpu"), "cpu")
 
     def test_a_failing_cell_is_named(self) -> None:
         def boom(ctx):

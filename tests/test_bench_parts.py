@@ -26,7 +26,6 @@ from botorch_demo.benchmarks.methods import (
 from botorch_demo.benchmarks.paper import paper_d_best, paper_value
 from botorch_demo.benchmarks.profiles import CMAESSettings, get_profile
 from botorch_demo.benchmarks.report import attributed_seconds, mean_ranks, standalone_seconds
-from botorch_demo.benchmarks.runner import worker_threads
 from botorch_demo.benchmarks.store import CellKey, CellStore, atomic_write_json
 from botorch_demo.benchmarks.sweep import run_m_sweep
 from botorch_demo.cli import build_parser, main
@@ -222,12 +221,6 @@ class TestRegistryAndProfiles(BotorchTestCase):
         self.assertEqual(paper_value("p50", "ddom", "tfbind8"), (0.401, 0.008))
         self.assertIsNone(paper_value("p50", "demo-no-editing", "levy"))
         self.assertEqual(paper_d_best("levy"), 0.613)
-
-    def test_worker_threads(self) -> None:
-        self.assertEqual(worker_threads(1, cores=2), 2)
-        self.assertEqual(worker_threads(2, cores=2), 1)
-        self.assertEqual(worker_threads(4, cores=2), 1)
-        self.assertEqual(worker_threads(3, cores=16), 5)
 
 
 class TestReport(BotorchTestCase):

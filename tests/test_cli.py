@@ -30,14 +30,3 @@ class TestRunCommand(BotorchTestCase):
     def test_default_subcommand_is_run(self) -> None:
         args = build_parser().parse_args(["run"])
         self.assertEqual((args.task, args.preset, args.q), ("tfbind8", "fast", 256))
-
-
-class TestDefaultThreads(BotorchTestCase):
-    def test_idle_cores_at_least_one(self) -> None:
-        from botorch_demo.cli import default_threads
-
-        cases = {(2, 0.0): 2, (2, 0.4): 2, (2, 0.9): 1, (2, 5.0): 1, (16, 4.2): 12, (1, 0.0): 1}
-        for (cores, load), expected in cases.items():
-            with self.subTest(cores=cores, load=load):
-                self.assertEqual(default_threads(cores, load), expected)
-        self.assertGreaterEqual(default_threads(), 1)

@@ -10,19 +10,12 @@ defaults), plus an optional dict of field overrides.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ax.exceptions.core import UserInputError
 
-from botorch_demo import DEMOConfig
-
-PRESETS: dict[str, Callable[[], DEMOConfig]] = {
-    "default": DEMOConfig,
-    "fast": DEMOConfig.fast,
-    "paper": DEMOConfig.paper,
-    "smoke": DEMOConfig.smoke,
-}
+from botorch_demo.config import PRESETS, DEMOConfig
 
 ConfigSpec = str | Mapping[str, Any] | DEMOConfig
 
@@ -51,7 +44,7 @@ def resolve_demo_config(
                 f"Unknown DEMO config preset {config!r}; choose one of "
                 f"{sorted(PRESETS)} or pass a dict of DEMOConfig fields."
             )
-        base = PRESETS[config]()
+        base = DEMOConfig.preset(config)
     elif isinstance(config, Mapping):
         _check_fields(config)
         base = DEMOConfig(**config)

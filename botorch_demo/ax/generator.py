@@ -52,16 +52,11 @@ import botorch_demo
 from botorch_demo import DEMO
 from botorch_demo.ax.config import resolve_demo_config
 from botorch_demo.ax.encoding import DesignEncoding
-from botorch_demo.ax.utils import (
-    first_occurrences,
-    generation_key,
-    pending_points,
-    rows_in,
-    single_objective,
-)
+from botorch_demo.ax.utils import generation_key, pending_points, single_objective
 from botorch_demo.constraints import make_feasible
 from botorch_demo.diagnostics import GenerationDiagnostics
-from botorch_demo.model import CheckpointError
+from botorch_demo.exceptions import CandidateShortfallError, CheckpointError
+from botorch_demo.rows import first_occurrences, rows_in
 
 logger = get_logger(__name__)
 
@@ -474,9 +469,7 @@ class DEMOGenerator(TorchGenerator):
                 Z, _ = model.generate(
                     min(ask, q - total), seed=seed, exclude=known, unique=True, **overrides
                 )
-            except RuntimeError as err:
-                if "distinct" not in str(err):
-                    raise
+            except CandidateShortfallError:
                 # DEMO's re-edits keep landing on known designs: ask for fewer.
                 logger.info(f"DEMO could not find {ask} new designs; asking for {ask // 2}.")
                 ask //= 2

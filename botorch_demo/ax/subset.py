@@ -40,7 +40,8 @@ from botorch.utils.datasets import SupervisedDataset
 from torch import Tensor
 
 from botorch_demo.ax.batch_ei import enumerate_designs, kriging_believer_batch
-from botorch_demo.ax.utils import first_occurrences, generation_key, rows_in
+from botorch_demo.ax.utils import generation_key
+from botorch_demo.rows import first_occurrences, rows_in
 
 logger = get_logger(__name__)
 

@@ -8,40 +8,6 @@ from ax.generators.torch_base import TorchOptConfig
 from torch import Tensor
 
 
-def rows_in(X: Tensor, reference: Tensor | None) -> Tensor:
-    """Marks the rows of ``X`` that also occur (exactly) in ``reference``.
-
-    Args:
-        X: ``n x d`` tensor.
-        reference: ``m x d`` tensor, or None (nothing matches).
-
-    Returns:
-        A boolean tensor of shape ``n``.
-    """
-    if reference is None or reference.shape[0] == 0 or X.shape[0] == 0:
-        return torch.zeros(X.shape[0], dtype=torch.bool, device=X.device)
-    both = torch.cat([reference.to(X), X], dim=0)
-    _, inverse = torch.unique(both, dim=0, return_inverse=True)
-    return torch.isin(inverse[reference.shape[0] :], inverse[: reference.shape[0]])
-
-
-def first_occurrences(X: Tensor) -> Tensor:
-    """Marks the first occurrence of every distinct row of ``X``.
-
-    Args:
-        X: ``n x d`` tensor.
-
-    Returns:
-        A boolean tensor of shape ``n``; later duplicates of a row are False.
-    """
-    if X.shape[0] == 0:
-        return torch.zeros(0, dtype=torch.bool, device=X.device)
-    _, inverse = torch.unique(X, dim=0, return_inverse=True)
-    order = torch.arange(X.shape[0], device=X.device)
-    first = torch.full_like(inverse, X.shape[0]).scatter_reduce(0, inverse, order, reduce="amin")
-    return first[inverse] == order
-
-
 def single_objective(torch_opt_config: TorchOptConfig) -> tuple[int, float]:
     """Extracts the objective's outcome index and direction.
 

@@ -32,8 +32,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-import torch
-
 from botorch_demo.benchmarks.store import CellKey, CellStore
 
 #: Names accepted by ``botorch-demo bench --executor``.
@@ -74,25 +72,6 @@ class CellFailed(RuntimeError):
     The message names the cell(s), the host and the original error; it survives
     pickling (one string argument), so it travels back from Ray and SLURM jobs.
     """
-
-
-def resolve_device(name: str) -> str:
-    """The torch device of a cell: ``"auto"`` is ``cuda`` when a GPU is visible, else ``cpu``.
-
-    With Ray or SLURM, a cell sees only the GPUs it was given (``CUDA_VISIBLE_DEVICES``),
-    so ``"auto"`` follows the cell's allocation.
-    """
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(torch.device(name))
-
-
-def cell_threads(cpus: int | None) -> int | None:
-    """Torch threads of a remote cell: its CPU allocation (``SLURM_CPUS_PER_TASK`` wins)."""
-    slurm = os.environ.get("SLURM_CPUS_PER_TASK")
-    if slurm and slurm.isdigit():
-        return int(slurm)
-    return cpus
 
 
 def _group_cells(job: GroupLike) -> list[CellKey]:

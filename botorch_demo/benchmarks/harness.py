@@ -19,7 +19,6 @@ of the run.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -36,8 +35,6 @@ from botorch_demo.benchmarks.environment import environment, utc_now
 from botorch_demo.benchmarks.executors import (
     CellFailed,
     ExecutorLike,
-    cell_threads,
-    resolve_device,
     run_on_executor,
     worker_identity,
 )
@@ -48,6 +45,8 @@ from botorch_demo.benchmarks.methods import (
 from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
 from botorch_demo.benchmarks.runner import Report, run_jobs
 from botorch_demo.benchmarks.store import CellKey, CellStore, atomic_write_json, atomic_write_text
+from botorch_demo.rows import n_distinct
+from botorch_demo.runtime import allocated_threads, resolve_device, set_threads
 from botorch_demo.tasks.loaders import load_task
 from botorch_demo.tasks.protocol import batch_metrics, score_candidates
 from botorch_demo.tasks.registry import get_spec, list_tasks
@@ -185,7 +184,7 @@ def run_group(job: GroupJob, report: Report) -> list[CellKey]:
     """
     profile = job.profile
     task = cached_task(job.task, job.data_dir)
-    device = torch.device(resolve_device(job.device))
+    device = resolve_device(job.device, here=False)
     store = CellStore(job.out)
     fingerprint = profile.fingerprint()
     methods = [
@@ -240,12 +239,9 @@ def run_group_remote(job: GroupJob) -> list[CellKey]:
     Returns:
         The cells computed by this call.
     """
-    from botorch_demo.benchmarks.harness import run_group
-
-    threads = cell_threads(job.threads)
+    threads = allocated_threads(job.threads)
     if threads:
-        torch.set_num_threads(threads)
-        os.environ["OMP_NUM_THREADS"] = str(threads)
+        set_threads(threads)
     return run_group(job, lambda kind, text: None)
 
 
@@ -284,7 +280,7 @@ def _run_cell(
         "proportion_above_d_best": float(scores.proportion_above_best),
         **batch_metrics(task, X, scores.y_normalized),
         "d_best": float(task.d_best),
-        "n_distinct": int(torch.unique(X, dim=0).shape[0]),
+        "n_distinct": n_distinct(X),
         "own_seconds": own,
         "components": {c: float(shared.seconds[c]) for c in method.components},
         "shared_by": {c: shared_by[c] for c in method.components},
@@ -361,8 +357,7 @@ def run_benchmark(
     prof = get_profile(profile)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}.")
-    if device != "auto":
-        torch.device(device)  # validates the device string
+    resolve_device(device, here=False)
     out_path = Path(out).expanduser()
     store = CellStore(out_path)
     fingerprint = prof.fingerprint()

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
-import os
 import queue as queue_lib
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import torch
+from botorch_demo.runtime import set_threads, threads_per_worker
 
 J = TypeVar("J")
 Report = Callable[[str, str], None]
@@ -25,16 +24,9 @@ EventHandler = Callable[[str, str], None]
 _QUEUE: Any = None
 
 
-def worker_threads(workers: int, cores: int | None = None) -> int:
-    """Torch threads per worker: ``max(1, cores // workers)``."""
-    cores = cores if cores is not None else (os.cpu_count() or 1)
-    return max(1, cores // max(1, workers))
-
-
 def _init_worker(threads: int, events: Any) -> None:
     global _QUEUE
-    torch.set_num_threads(threads)
-    os.environ["OMP_NUM_THREADS"] = str(threads)
+    set_threads(threads)
     _QUEUE = events
 
 
@@ -92,7 +84,7 @@ def run_jobs(
             max_workers=min(workers, len(jobs)),
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(worker_threads(workers), events),
+            initargs=(threads_per_worker(workers), events),
         ) as pool:
             futures = [pool.submit(_call_in_worker, fn, job) for job in jobs]
             pending = set(futures)

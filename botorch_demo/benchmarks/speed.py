@@ -18,17 +18,11 @@ import time
 
 import torch
 
-from botorch_demo.config import DEMOConfig
+from botorch_demo.config import PRESETS, DEMOConfig
 from botorch_demo.model import DEMO
 from botorch_demo.networks import count_matmul_flops
+from botorch_demo.runtime import set_threads
 from botorch_demo.tasks import load_task
-
-PRESETS = {
-    "fast": DEMOConfig.fast,
-    "default": DEMOConfig,
-    "paper": DEMOConfig.paper,
-    "smoke": DEMOConfig.smoke,
-}
 
 
 def matmul_peak_gflops(n: int = 2048, repeats: int = 20) -> float:
@@ -119,8 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     args = parser.parse_args(argv)
     if args.threads:
-        torch.set_num_threads(args.threads)
-    config = PRESETS[args.preset]().replace(progress=False)
+        set_threads(args.threads)
+    config = DEMOConfig.preset(args.preset, progress=False)
     peak = matmul_peak_gflops()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, preset '{args.preset}'")
     print(f"measured fp32 matmul peak: {peak:.0f} GFLOP/s")

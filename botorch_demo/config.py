@@ -501,6 +501,20 @@ class DEMOConfig:
         return cls(**values)
 
 
+#: Fields that :meth:`DEMO.generate <botorch_demo.DEMO.generate>` may override per
+#: call: they act in phase 2 only, so changing them needs no retraining.
+GENERATION_FIELDS: tuple[str, ...] = (
+    "editing",
+    "edit_source",
+    "m",
+    "num_steps",
+    "sampler",
+    "guidance_weight",
+    "target_score",
+    "sampler_bound",
+    "sampler_clamp",
+)
+
 #: The named presets: ``DEMOConfig.preset(name)`` builds one.
 PRESETS: dict[str, Callable[..., DEMOConfig]] = {
     "default": DEMOConfig,

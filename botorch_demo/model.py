@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from botorch_demo.ascent import gradient_ascent
-from botorch_demo.config import DEMOConfig
+from botorch_demo.config import GENERATION_FIELDS, DEMOConfig
 from botorch_demo.constraints import feasibility_map
 from botorch_demo.diagnostics import (
     COLLAPSE_FRACTION,
@@ -459,17 +459,7 @@ class DEMO(nn.Module):
             CollapseWarning: When fewer than half of the raw edits are distinct.
         """
         self._require_fitted()
-        allowed = {
-            "editing",
-            "edit_source",
-            "m",
-            "num_steps",
-            "sampler",
-            "guidance_weight",
-            "target_score",
-            "sampler_bound",
-            "sampler_clamp",
-        }
+        allowed = set(GENERATION_FIELDS)
         unknown = sorted(set(overrides) - allowed)
         if unknown:
             raise ValueError(

@@ -501,19 +501,73 @@ class DEMOConfig:
         return cls(**values)
 
 
+#: The part of DEMO that each field shapes. ``"encoding"`` and ``"surrogate"``
+#: fields (with ``network_dtype``) decide the surrogate, ``"ascent"`` fields D',
+#: ``"diffusion"`` fields the score network, and ``"generation"`` fields act in
+#: phase 2 only, so ``DEMO.generate`` may override them without retraining.
+#: ``"runtime"`` fields change no number.
+FIELD_PHASES: dict[str, str] = {
+    "categorical_encoding": "encoding",
+    "logit_smoothing": "encoding",
+    "surrogate_hidden": "surrogate",
+    "surrogate_layers": "surrogate",
+    "surrogate_activation": "surrogate",
+    "surrogate_epochs": "surrogate",
+    "surrogate_batch_size": "surrogate",
+    "surrogate_lr": "surrogate",
+    "surrogate_weight_decay": "surrogate",
+    "ascent_steps": "ascent",
+    "ascent_step_size_continuous": "ascent",
+    "ascent_step_size_discrete": "ascent",
+    "ascent_optimizer": "ascent",
+    "ascent_trust_radius": "ascent",
+    "pseudo_target": "diffusion",
+    "diffusion_hidden": "diffusion",
+    "diffusion_layers": "diffusion",
+    "diffusion_activation": "diffusion",
+    "diffusion_epochs": "diffusion",
+    "diffusion_batch_size": "diffusion",
+    "diffusion_lr": "diffusion",
+    "beta_min": "diffusion",
+    "beta_max": "diffusion",
+    "diffusion_standardize": "diffusion",
+    "diffusion_reweighting": "diffusion",
+    "reweight_bins": "diffusion",
+    "reweight_clip": "diffusion",
+    "reweight_temperature": "diffusion",
+    "condition_dropout": "diffusion",
+    "target_quantile": "diffusion",
+    "target_cap": "diffusion",
+    "editing": "generation",
+    "edit_source": "generation",
+    "m": "generation",
+    "M": "generation",
+    "sampler": "generation",
+    "num_steps": "generation",
+    "guidance_weight": "generation",
+    "target_score": "generation",
+    "sampler_bound": "generation",
+    "sampler_clamp": "generation",
+    "ascent_batch_size": "runtime",
+    "network_dtype": "runtime",
+    "progress": "runtime",
+}
+
+
+def fields_of(*phases: str) -> tuple[str, ...]:
+    """The names of the ``DEMOConfig`` fields of the given phases (see :data:`FIELD_PHASES`)."""
+    return tuple(name for name, phase in FIELD_PHASES.items() if phase in phases)
+
+
 #: Fields that :meth:`DEMO.generate <botorch_demo.DEMO.generate>` may override per
 #: call: they act in phase 2 only, so changing them needs no retraining.
-GENERATION_FIELDS: tuple[str, ...] = (
-    "editing",
-    "edit_source",
-    "m",
-    "num_steps",
-    "sampler",
-    "guidance_weight",
-    "target_score",
-    "sampler_bound",
-    "sampler_clamp",
-)
+GENERATION_FIELDS: tuple[str, ...] = fields_of("generation")
+
+#: Fields that two fits must share for one's surrogate to serve the other.
+SURROGATE_FIELDS: tuple[str, ...] = (*fields_of("encoding", "surrogate"), "network_dtype")
+
+#: Fields that two fits must share for one's synthetic set D' to serve the other.
+ASCENT_FIELDS: tuple[str, ...] = fields_of("ascent")
 
 #: The named presets: ``DEMOConfig.preset(name)`` builds one.
 PRESETS: dict[str, Callable[..., DEMOConfig]] = {

@@ -10,6 +10,8 @@ from botorch.exceptions import InputDataError
 from botorch.exceptions.warnings import InputDataWarning
 from torch import Tensor
 
+from botorch_demo.exceptions import DivergenceError
+
 
 def validate_training_data(
     train_X: Tensor,
@@ -276,4 +278,56 @@ def validate_q(q: int, n_sources: int | None) -> None:
         raise ValueError(
             f"q={q} exceeds the {n_sources} distinct training designs that editing can start "
             "from (Algorithm 1 edits the top-q designs). Lower q or set editing=False."
+        )
+
+
+def validate_designs(
+    X: object, d: int, categorical_features: dict[int, int], dtype: torch.dtype, name: str
+) -> Tensor:
+    """Check designs given to a fitted model (``predict``, ``exclude``).
+
+    Args:
+        X: The designs, expected as an ``n x d`` real tensor.
+        d: The model's number of columns.
+        categorical_features: ``{column: n_categories}`` of the model.
+        dtype: The dtype integer or bool tensors are converted to.
+        name: Name of ``X`` for the messages.
+
+    Returns:
+        ``X`` detached, floating point.
+
+    Raises:
+        InputDataError: On a wrong type or shape, complex or non-finite values,
+            or invalid categories.
+    """
+    if not isinstance(X, Tensor) or X.dim() != 2 or X.shape[-1] != d:
+        shape = tuple(X.shape) if isinstance(X, Tensor) else type(X).__name__
+        raise InputDataError(f"{name} must be an n x {d} tensor, got {shape}.")
+    if X.is_complex():
+        raise InputDataError(f"{name} must be a real tensor, got dtype {X.dtype}.")
+    X = X.detach()
+    if not X.is_floating_point():
+        X = X.to(dtype)
+    if not torch.isfinite(X).all():
+        raise InputDataError(f"{name} contains NaN or infinite values.")
+    if categorical_features:
+        check_categorical_values(X, categorical_features, name)
+    return X
+
+
+def require_finite(what: str, tensors: object, fields: str) -> None:
+    """Raise a clear error if a phase produced NaN or infinite numbers.
+
+    Args:
+        what: The phase, e.g. ``"Training the surrogate"``.
+        tensors: The tensors it produced (an iterable).
+        fields: The config fields to lower, for the message.
+
+    Raises:
+        DivergenceError: Naming the phase and the config fields.
+    """
+    if not all(bool(torch.isfinite(t).all()) for t in tensors):
+        raise DivergenceError(
+            f"{what} diverged: it produced NaN or infinite values. Lower DEMOConfig.{fields} "
+            "(or check the scale of the data)."
         )

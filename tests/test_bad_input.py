@@ -22,11 +22,12 @@ from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
 from ax.exceptions.core import UserInputError
 from botorch.exceptions import InputDataError
 
-import botorch_demo.model as model_module
+import botorch_demo.fitting as fitting_module
 from botorch_demo import DEMO, DEMOConfig, SamplerDivergenceWarning
 from botorch_demo.ax import attach_offline_data
 from botorch_demo.cli import main
-from botorch_demo.model import CheckpointError, _content_hash
+from botorch_demo.checkpoint import content_hash as _content_hash
+from botorch_demo.exceptions import CheckpointError
 from botorch_demo.tasks import load_task
 from botorch_demo.validation import validate_training_data
 
@@ -185,7 +186,7 @@ def test_fit_is_atomic(
     def fail(*args: Any, **kwargs: Any) -> None:
         raise error("interrupted")
 
-    monkeypatch.setattr(model_module, "fit_score_network", fail)
+    monkeypatch.setattr(fitting_module, "fit_score_network", fail)
     with pytest.raises(error):
         model.fit(X[:60], Y[:60], bounds, seed=1)
     assert model.is_fitted is already_fitted

@@ -168,8 +168,7 @@ class TestPersistence(BotorchTestCase):
 
             def interrupted(obj, f, *args, **kwargs):
                 real_save(obj, f, *args, **kwargs)
-                with open(f, "r+b") as handle:  # a half-written file, then the interrupt
-                    handle.truncate(100)
+                f.truncate(100)  # a half-written file, then the interrupt
                 raise KeyboardInterrupt
 
             torch.save = interrupted

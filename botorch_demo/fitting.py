@@ -1,0 +1,299 @@
+"""Phase 1 of Algorithm 1: the fitted parts of a DEMO model, and how they are made.
+
+:func:`fit_parts` trains, in order, the surrogate f_theta (Eq. 5), the synthetic
+dataset D' by gradient ascent from every offline design (Eq. 6) and the
+classifier-free conditional diffusion model on D' (Eqs. 7-8), or on the
+offline data with ``pseudo_target=False``. It returns a :class:`FittedParts`,
+the state that :class:`~botorch_demo.model.DEMO` holds; :func:`empty_parts`
+builds the same layout untrained, for loading a checkpoint into.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor, nn
+
+from botorch_demo.ascent import gradient_ascent
+from botorch_demo.config import ASCENT_FIELDS, SURROGATE_FIELDS, DEMOConfig
+from botorch_demo.diffusion import ScoreNetwork, fit_score_network
+from botorch_demo.encoding import DesignEncoder
+from botorch_demo.exceptions import DivergenceError
+from botorch_demo.networks import mlp
+from botorch_demo.rows import ranked_distinct_rows
+from botorch_demo.sde import VPSDE
+from botorch_demo.surrogate import fit_surrogate
+from botorch_demo.training import TrainStats
+from botorch_demo.validation import require_finite, standardisation
+
+#: Names of ``DEMOConfig.network_dtype``.
+NETWORK_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class FittedParts:
+    """Everything phase 1 produces; phase 2 and ``predict`` read only this.
+
+    Attributes:
+        encoder: Raw designs <-> the standardised space the networks see.
+        surrogate: f_theta*, ``D -> 1``, on standardised scores.
+        score_net: The conditional noise predictor of Eq. (8).
+        train_X: ``n x d`` offline designs (raw space).
+        train_Y: ``n x 1`` offline scores.
+        y_mean: Mean of ``train_Y`` (standardisation of the scores).
+        y_std: Standard deviation of ``train_Y``.
+        ranked_rows: Indices of the distinct offline designs, best first.
+        synthetic_X: ``n x D`` D' (encoded), or ``None`` without gradient ascent.
+        synthetic_y: ``n`` surrogate labels of D' (offline standard units), or ``None``.
+        seconds: Wall-clock seconds per phase (``surrogate``, ``ascent``, ``diffusion``).
+        stats: Training statistics per trained network.
+    """
+
+    encoder: DesignEncoder
+    surrogate: nn.Sequential
+    score_net: ScoreNetwork
+    train_X: Tensor
+    train_Y: Tensor
+    y_mean: Tensor
+    y_std: Tensor
+    ranked_rows: Tensor
+    synthetic_X: Tensor | None
+    synthetic_y: Tensor | None
+    seconds: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, TrainStats] = field(default_factory=dict)
+
+
+class Reusable(Protocol):
+    """A fitted model whose surrogate (and D') another fit may reuse."""
+
+    config: DEMOConfig
+    encoder: DesignEncoder | None
+    surrogate: nn.Sequential | None
+    train_X: Tensor
+    train_Y: Tensor
+    synthetic_X: Tensor | None
+    synthetic_y: Tensor | None
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the model holds fitted parts."""
+        ...
+
+
+def network_dtype(config: DEMOConfig, input_dtype: torch.dtype) -> torch.dtype:
+    """The networks' dtype: ``config.network_dtype``, or the inputs' when it is ``None``."""
+    name = config.network_dtype
+    return input_dtype if name is None else NETWORK_DTYPES[name]
+
+
+def needs_synthetic(config: DEMOConfig) -> bool:
+    """Whether the configuration uses D' (to train on it, or to edit its designs)."""
+    return config.pseudo_target or config.edit_source == "ascent"
+
+
+def empty_parts(
+    config: DEMOConfig,
+    bounds: Tensor,
+    categorical_features: dict[int, int],
+    n: int,
+    dtype: torch.dtype,
+    with_synthetic: bool,
+    init_generator: torch.Generator | None = None,
+) -> FittedParts:
+    """Untrained parts of the right shapes (buffers zero), e.g. to load weights into.
+
+    Args:
+        config: The model's configuration.
+        bounds: ``2 x d`` bounds (their dtype and device are the buffers').
+        categorical_features: ``{column: n_categories}``.
+        n: Number of offline rows.
+        dtype: The networks' dtype.
+        with_synthetic: Whether the parts hold D'.
+        init_generator: Generator of the initial weights (default: a fixed one,
+            so that building touches no global random state).
+
+    Returns:
+        The parts.
+    """
+    device = bounds.device
+    gen = init_generator if init_generator is not None else torch.Generator().manual_seed(0)
+    encoder = DesignEncoder(
+        bounds, categorical_features, config.categorical_encoding, config.logit_smoothing
+    )
+    D = encoder.encoded_dim
+    surrogate = mlp(
+        D,
+        1,
+        config.surrogate_hidden,
+        config.surrogate_layers,
+        config.surrogate_activation,
+        generator=gen,
+        dtype=dtype,
+        device=device,
+    )
+    score_net = ScoreNetwork(D, config, generator=gen, dtype=dtype, device=device)
+    kw: dict[str, Any] = dict(dtype=bounds.dtype, device=device)
+    return FittedParts(
+        encoder=encoder,
+        surrogate=surrogate,
+        score_net=score_net,
+        train_X=torch.zeros(n, bounds.shape[-1], **kw),
+        train_Y=torch.zeros(n, 1, **kw),
+        y_mean=torch.zeros((), **kw),
+        y_std=torch.ones((), **kw),
+        ranked_rows=torch.zeros(0, dtype=torch.long, device=device),
+        synthetic_X=torch.zeros(n, D, **kw) if with_synthetic else None,
+        synthetic_y=torch.zeros(n, **kw) if with_synthetic else None,
+    )
+
+
+def fit_parts(
+    config: DEMOConfig,
+    sde: VPSDE,
+    train_X: Tensor,
+    train_Y: Tensor,
+    bounds: Tensor,
+    categorical_features: dict[int, int],
+    *,
+    seed: int,
+    reuse: Reusable | None = None,
+) -> FittedParts:
+    """Run phase 1 on validated inputs.
+
+    Args:
+        config: The configuration.
+        sde: The forward process of Eq. (7).
+        train_X: ``n x d`` offline designs (validated, detached).
+        train_Y: ``n x 1`` scores.
+        bounds: ``2 x d`` bounds in ``train_X``'s dtype and device.
+        categorical_features: ``{column: n_categories}``.
+        seed: Seed of the weights, minibatches, noise and label dropout.
+        reuse: A model fitted on the same data whose surrogate (and D', when
+            the ascent settings agree) is taken instead of trained.
+
+    Returns:
+        The fitted parts.
+
+    Raises:
+        DivergenceError: If a phase produced NaN or infinite numbers.
+        ValueError: If ``reuse`` does not fit these data and settings.
+    """
+    dtype = network_dtype(config, train_X.dtype)
+    init_gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=train_X.device).manual_seed(seed + 1)
+    parts = empty_parts(
+        config,
+        bounds,
+        categorical_features,
+        train_X.shape[0],
+        dtype,
+        needs_synthetic(config),
+        init_gen,
+    )
+    parts.train_X, parts.train_Y = train_X.clone(), train_Y.to(train_X).clone()
+    parts.encoder.fit(train_X)
+    y = train_Y.squeeze(-1)
+    parts.y_mean, parts.y_std = standardisation(y)
+    parts.ranked_rows = ranked_distinct_rows(train_X, y)
+    Z = parts.encoder.encode(train_X)
+    y_std = (y - parts.y_mean) / parts.y_std
+
+    tic = time.perf_counter()
+    reused_synthetic = False
+    if reuse is not None:
+        reused_synthetic = _take_surrogate(parts, config, reuse)
+    else:
+        parts.surrogate, parts.stats["surrogate"] = fit_surrogate(
+            Z, y_std, config, init_generator=init_gen, generator=gen, dtype=dtype
+        )
+    parts.seconds["surrogate"] = time.perf_counter() - tic
+    require_finite("Training the surrogate", parts.surrogate.parameters(), "surrogate_lr")
+
+    tic = time.perf_counter()
+    if parts.synthetic_X is not None and not reused_synthetic:
+        parts.synthetic_X, parts.synthetic_y = _ascend(parts, config, Z)
+    parts.seconds["ascent"] = time.perf_counter() - tic
+
+    tic = time.perf_counter()
+    diff_X, diff_y = (parts.synthetic_X, parts.synthetic_y) if config.pseudo_target else (Z, y_std)
+    # Labels of D' and of the offline data are both in offline standard units.
+    cap = None if config.target_cap is None else float(y_std.max()) + config.target_cap
+    parts.score_net, parts.stats["diffusion"] = fit_score_network(
+        diff_X,
+        diff_y,
+        sde,
+        config,
+        init_generator=init_gen,
+        generator=gen,
+        dtype=dtype,
+        label_cap=cap,
+    )
+    parts.seconds["diffusion"] = time.perf_counter() - tic
+    require_finite("Training the score network", parts.score_net.parameters(), "diffusion_lr")
+    return parts
+
+
+def _ascend(parts: FittedParts, config: DEMOConfig, Z: Tensor) -> tuple[Tensor, Tensor]:
+    """D' by gradient ascent from every encoded offline design (Eq. 6)."""
+    step = (
+        config.ascent_step_size_discrete
+        if parts.encoder.is_discrete
+        else config.ascent_step_size_continuous
+    )
+    try:
+        syn_X, syn_y = gradient_ascent(
+            parts.surrogate,
+            Z,
+            steps=config.ascent_steps,
+            step_size=step,
+            optimizer=config.ascent_optimizer,
+            trust_radius=config.ascent_trust_radius,
+            batch_size=config.ascent_batch_size,
+            progress=config.progress,
+        )
+    except DivergenceError as err:
+        raise DivergenceError(
+            f"{err} Lower DEMOConfig.ascent_step_size_continuous / ascent_step_size_discrete."
+        ) from None
+    syn_y = syn_y.to(Z)
+    require_finite(
+        "Gradient ascent",
+        [syn_X, syn_y],
+        "ascent_step_size_continuous / ascent_step_size_discrete",
+    )
+    return syn_X, syn_y
+
+
+def _take_surrogate(parts: FittedParts, config: DEMOConfig, other: Reusable) -> bool:
+    """Put another fitted model's surrogate into ``parts`` after checking it fits.
+
+    Returns:
+        Whether its synthetic dataset D' was taken too.
+
+    Raises:
+        ValueError: If ``other`` is not fitted, or was fitted on other data or
+            with other surrogate settings.
+    """
+    if not getattr(other, "is_fitted", False) or other.encoder is None:
+        raise ValueError("reuse_surrogate must be a fitted DEMO model.")
+    mismatched = [k for k in SURROGATE_FIELDS if getattr(other.config, k) != getattr(config, k)]
+    same_data = (
+        other.train_X.shape == parts.train_X.shape
+        and torch.equal(other.train_X, parts.train_X)
+        and torch.equal(other.train_Y, parts.train_Y)
+        and torch.equal(other.encoder.bounds, parts.encoder.bounds)
+        and other.encoder.categorical_features == parts.encoder.categorical_features
+    )
+    if mismatched or not same_data:
+        why = f"config fields {mismatched} differ" if mismatched else "the training data differ"
+        raise ValueError(f"reuse_surrogate cannot be reused here: {why}.")
+    parts.surrogate = other.surrogate
+    same_ascent = all(getattr(other.config, k) == getattr(config, k) for k in ASCENT_FIELDS)
+    if parts.synthetic_X is None or other.synthetic_X is None or not same_ascent:
+        return False
+    parts.synthetic_X = other.synthetic_X.to(parts.synthetic_X)
+    parts.synthetic_y = other.synthetic_y.to(parts.synthetic_y)
+    return True

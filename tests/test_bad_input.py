@@ -25,8 +25,8 @@ from botorch.exceptions import InputDataError
 import botorch_demo.fitting as fitting_module
 from botorch_demo import DEMO, DEMOConfig, SamplerDivergenceWarning
 from botorch_demo.ax import attach_offline_data
-from botorch_demo.cli import main
 from botorch_demo.checkpoint import content_hash as _content_hash
+from botorch_demo.cli import main
 from botorch_demo.exceptions import CheckpointError
 from botorch_demo.tasks import load_task
 from botorch_demo.validation import validate_training_data

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from botorch_demo.config import DEMOConfig
 from botorch_demo.networks import mlp
 from botorch_demo.sde import VPSDE
-from botorch_demo.training import TrainStats, train_minibatch
+from botorch_demo.training import TrainSettings, TrainStats, train_network
 
 T_EPS = 1e-3
 """Smallest time used in training and sampling; the score is singular at 0."""
@@ -185,51 +185,37 @@ def reweighting_weights(
 
 
 def fit_score_network(
+    net: ScoreNetwork,
     X: Tensor,
     y: Tensor,
     sde: VPSDE,
     config: DEMOConfig,
     *,
-    init_generator: torch.Generator,
     generator: torch.Generator,
-    dtype: torch.dtype,
     label_cap: float | None = None,
-) -> tuple[ScoreNetwork, TrainStats]:
+) -> TrainStats:
     """Train the conditional score model on ``(X, y)`` with Eq. (8).
 
     Args:
+        net: The score network; its label and design statistics are set from
+            the data, it is trained in place and frozen in eval mode.
         X: ``N x D`` encoded designs (the synthetic set D' or the offline set).
         y: ``N`` labels (any scale: they are standardised here).
         sde: The forward process.
         config: Uses the ``diffusion_*``, ``reweight_*``, ``condition_dropout``
             and ``target_quantile`` fields.
-        init_generator: CPU generator for the initial weights.
         generator: Generator on ``X.device`` for minibatches, times, noise and
             label dropout.
-        dtype: Network dtype.
         label_cap: Cap on the conditioning label, in the units of ``y``
             (``None``: no cap).
 
     Returns:
-        The trained :class:`ScoreNetwork` in eval mode, and its training stats.
+        The training stats.
     """
-    net = ScoreNetwork(X.shape[-1], config, generator=init_generator, dtype=dtype, device=X.device)
+    dtype = next(net.parameters()).dtype
     Xf, yf = X.to(dtype), y.to(dtype)
-    if config.diffusion_standardize and Xf.shape[0] > 1:
-        x_std = Xf.std(dim=0)
-        net.x_mean.copy_(Xf.mean(dim=0))
-        net.x_std.copy_(torch.where(x_std > 1e-8, x_std, torch.ones_like(x_std)))
+    _set_statistics(net, Xf, yf, config, label_cap)
     Xf = net.to_net(Xf)
-    net.x_absmax.copy_(Xf.abs().amax(dim=0))
-    net.y_ref.copy_(torch.quantile(yf, config.target_quantile))
-    if label_cap is not None:
-        net.y_cap.fill_(label_cap)
-    std = yf.std() if yf.numel() > 1 else torch.ones((), dtype=dtype, device=X.device)
-    std = torch.where(std > 1e-8, std, torch.ones_like(std))
-    net.y_mean.copy_(yf.mean())
-    net.y_std.copy_(std)
-    net.y_min.copy_(yf.min())
-    net.y_max.copy_(yf.max())
     y_std = (yf - net.y_mean) / net.y_std
     p_keep = 1.0 - config.condition_dropout
     weights = (
@@ -252,18 +238,33 @@ def fit_score_network(
         err = (net(xt, t, y_std[idx], keep) - noise).square().mean(dim=-1)
         return err.mean() if weights is None else (weights[idx] * err).mean()
 
-    stats = train_minibatch(
+    return train_network(
+        net,
         loss_fn,
-        net.parameters(),
         X.shape[0],
-        epochs=config.diffusion_epochs,
-        batch_size=config.diffusion_batch_size,
-        lr=config.diffusion_lr,
+        TrainSettings.of(config, "diffusion"),
         generator=generator,
         device=X.device,
         desc="DEMO diffusion (Eq. 8)",
         progress=config.progress,
     )
-    net.eval()
-    net.requires_grad_(False)
-    return net, stats
+
+
+def _set_statistics(
+    net: ScoreNetwork, X: Tensor, y: Tensor, config: DEMOConfig, label_cap: float | None
+) -> None:
+    """Set the network's design standardisation, guard range and label buffers."""
+    if config.diffusion_standardize and X.shape[0] > 1:
+        x_std = X.std(dim=0)
+        net.x_mean.copy_(X.mean(dim=0))
+        net.x_std.copy_(torch.where(x_std > 1e-8, x_std, torch.ones_like(x_std)))
+    net.x_absmax.copy_(net.to_net(X).abs().amax(dim=0))
+    net.y_ref.copy_(torch.quantile(y, config.target_quantile))
+    if label_cap is not None:
+        net.y_cap.fill_(label_cap)
+    std = y.std() if y.numel() > 1 else torch.ones((), dtype=y.dtype, device=y.device)
+    std = torch.where(std > 1e-8, std, torch.ones_like(std))
+    net.y_mean.copy_(y.mean())
+    net.y_std.copy_(std)
+    net.y_min.copy_(y.min())
+    net.y_max.copy_(y.max())

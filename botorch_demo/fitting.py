@@ -10,6 +10,7 @@ builds the same layout untrained, for loading a checkpoint into.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,10 +23,9 @@ from botorch_demo.config import ASCENT_FIELDS, SURROGATE_FIELDS, DEMOConfig
 from botorch_demo.diffusion import ScoreNetwork, fit_score_network
 from botorch_demo.encoding import DesignEncoder
 from botorch_demo.exceptions import DivergenceError
-from botorch_demo.networks import mlp
 from botorch_demo.rows import ranked_distinct_rows
 from botorch_demo.sde import VPSDE
-from botorch_demo.surrogate import fit_surrogate
+from botorch_demo.surrogate import build_surrogate, fit_surrogate
 from botorch_demo.training import TrainStats
 from botorch_demo.validation import require_finite, standardisation
 
@@ -83,6 +83,25 @@ class Reusable(Protocol):
         ...
 
 
+def seeded_generator(seed: int, stream: str, device: torch.device | str = "cpu") -> torch.Generator:
+    """A generator for one random stream of a fit, independent of the others.
+
+    Every network draws its initial weights and its training randomness from
+    streams of its own, so its weights depend on the seed and its own settings
+    only: not on which other networks were built, reused or trained before it.
+
+    Args:
+        seed: The fit's seed.
+        stream: The stream's name, e.g. ``"surrogate.init"``.
+        device: Device of the generator.
+
+    Returns:
+        A seeded ``torch.Generator``.
+    """
+    digest = hashlib.sha256(f"botorch-demo:{seed}:{stream}".encode()).digest()
+    return torch.Generator(device=device).manual_seed(int.from_bytes(digest[:8], "big") >> 1)
+
+
 def network_dtype(config: DEMOConfig, input_dtype: torch.dtype) -> torch.dtype:
     """The networks' dtype: ``config.network_dtype``, or the inputs' when it is ``None``."""
     name = config.network_dtype
@@ -101,9 +120,10 @@ def empty_parts(
     n: int,
     dtype: torch.dtype,
     with_synthetic: bool,
-    init_generator: torch.Generator | None = None,
+    seed: int = 0,
+    surrogate: nn.Sequential | None = None,
 ) -> FittedParts:
-    """Untrained parts of the right shapes (buffers zero), e.g. to load weights into.
+    """Untrained parts of the right shapes (buffers zero), built once each.
 
     Args:
         config: The model's configuration.
@@ -112,28 +132,21 @@ def empty_parts(
         n: Number of offline rows.
         dtype: The networks' dtype.
         with_synthetic: Whether the parts hold D'.
-        init_generator: Generator of the initial weights (default: a fixed one,
-            so that building touches no global random state).
+        seed: Seed of the initial weights (:func:`seeded_generator`).
+        surrogate: A trained surrogate to hold instead of building one.
 
     Returns:
         The parts.
     """
     device = bounds.device
-    gen = init_generator if init_generator is not None else torch.Generator().manual_seed(0)
     encoder = DesignEncoder(
         bounds, categorical_features, config.categorical_encoding, config.logit_smoothing
     )
     D = encoder.encoded_dim
-    surrogate = mlp(
-        D,
-        1,
-        config.surrogate_hidden,
-        config.surrogate_layers,
-        config.surrogate_activation,
-        generator=gen,
-        dtype=dtype,
-        device=device,
-    )
+    if surrogate is None:
+        gen = seeded_generator(seed, "surrogate.init")
+        surrogate = build_surrogate(D, config, generator=gen, dtype=dtype, device=device)
+    gen = seeded_generator(seed, "diffusion.init")
     score_net = ScoreNetwork(D, config, generator=gen, dtype=dtype, device=device)
     kw: dict[str, Any] = dict(dtype=bounds.dtype, device=device)
     return FittedParts(
@@ -182,8 +195,8 @@ def fit_parts(
         ValueError: If ``reuse`` does not fit these data and settings.
     """
     dtype = network_dtype(config, train_X.dtype)
-    init_gen = torch.Generator().manual_seed(seed)
-    gen = torch.Generator(device=train_X.device).manual_seed(seed + 1)
+    device = train_X.device
+    surrogate = None if reuse is None else _reusable_surrogate(reuse, config)
     parts = empty_parts(
         config,
         bounds,
@@ -191,7 +204,8 @@ def fit_parts(
         train_X.shape[0],
         dtype,
         needs_synthetic(config),
-        init_gen,
+        seed,
+        surrogate,
     )
     parts.train_X, parts.train_Y = train_X.clone(), train_Y.to(train_X).clone()
     parts.encoder.fit(train_X)
@@ -204,11 +218,11 @@ def fit_parts(
     tic = time.perf_counter()
     reused_synthetic = False
     if reuse is not None:
-        reused_synthetic = _take_surrogate(parts, config, reuse)
+        _check_same_data(parts, reuse)
+        reused_synthetic = _take_synthetic(parts, config, reuse)
     else:
-        parts.surrogate, parts.stats["surrogate"] = fit_surrogate(
-            Z, y_std, config, init_generator=init_gen, generator=gen, dtype=dtype
-        )
+        gen = seeded_generator(seed, "surrogate.train", device)
+        parts.stats["surrogate"] = fit_surrogate(parts.surrogate, Z, y_std, config, generator=gen)
     parts.seconds["surrogate"] = time.perf_counter() - tic
     require_finite("Training the surrogate", parts.surrogate.parameters(), "surrogate_lr")
 
@@ -221,15 +235,9 @@ def fit_parts(
     diff_X, diff_y = (parts.synthetic_X, parts.synthetic_y) if config.pseudo_target else (Z, y_std)
     # Labels of D' and of the offline data are both in offline standard units.
     cap = None if config.target_cap is None else float(y_std.max()) + config.target_cap
-    parts.score_net, parts.stats["diffusion"] = fit_score_network(
-        diff_X,
-        diff_y,
-        sde,
-        config,
-        init_generator=init_gen,
-        generator=gen,
-        dtype=dtype,
-        label_cap=cap,
+    gen = seeded_generator(seed, "diffusion.train", device)
+    parts.stats["diffusion"] = fit_score_network(
+        parts.score_net, diff_X, diff_y, sde, config, generator=gen, label_cap=cap
     )
     parts.seconds["diffusion"] = time.perf_counter() - tic
     require_finite("Training the score network", parts.score_net.parameters(), "diffusion_lr")
@@ -267,19 +275,24 @@ def _ascend(parts: FittedParts, config: DEMOConfig, Z: Tensor) -> tuple[Tensor, 
     return syn_X, syn_y
 
 
-def _take_surrogate(parts: FittedParts, config: DEMOConfig, other: Reusable) -> bool:
-    """Put another fitted model's surrogate into ``parts`` after checking it fits.
-
-    Returns:
-        Whether its synthetic dataset D' was taken too.
+def _reusable_surrogate(other: Reusable, config: DEMOConfig) -> nn.Sequential:
+    """Another fitted model's surrogate, after checking its settings match.
 
     Raises:
-        ValueError: If ``other`` is not fitted, or was fitted on other data or
-            with other surrogate settings.
+        ValueError: If ``other`` is not fitted or has other surrogate settings.
     """
     if not getattr(other, "is_fitted", False) or other.encoder is None:
         raise ValueError("reuse_surrogate must be a fitted DEMO model.")
     mismatched = [k for k in SURROGATE_FIELDS if getattr(other.config, k) != getattr(config, k)]
+    if mismatched:
+        raise ValueError(
+            f"reuse_surrogate cannot be reused here: config fields {mismatched} differ."
+        )
+    return other.surrogate
+
+
+def _check_same_data(parts: FittedParts, other: Reusable) -> None:
+    """Raise ``ValueError`` unless ``other`` was fitted on the data of ``parts``."""
     same_data = (
         other.train_X.shape == parts.train_X.shape
         and torch.equal(other.train_X, parts.train_X)
@@ -287,10 +300,16 @@ def _take_surrogate(parts: FittedParts, config: DEMOConfig, other: Reusable) -> 
         and torch.equal(other.encoder.bounds, parts.encoder.bounds)
         and other.encoder.categorical_features == parts.encoder.categorical_features
     )
-    if mismatched or not same_data:
-        why = f"config fields {mismatched} differ" if mismatched else "the training data differ"
-        raise ValueError(f"reuse_surrogate cannot be reused here: {why}.")
-    parts.surrogate = other.surrogate
+    if not same_data:
+        raise ValueError("reuse_surrogate cannot be reused here: the training data differ.")
+
+
+def _take_synthetic(parts: FittedParts, config: DEMOConfig, other: Reusable) -> bool:
+    """Put another model's D' into ``parts`` when both use the same ascent.
+
+    Returns:
+        Whether D' was taken.
+    """
     same_ascent = all(getattr(other.config, k) == getattr(config, k) for k in ASCENT_FIELDS)
     if parts.synthetic_X is None or other.synthetic_X is None or not same_ascent:
         return False

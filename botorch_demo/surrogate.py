@@ -7,64 +7,81 @@ from torch import Tensor, nn
 
 from botorch_demo.config import DEMOConfig
 from botorch_demo.networks import mlp
-from botorch_demo.training import TrainStats, train_minibatch
+from botorch_demo.training import TrainSettings, TrainStats, train_network
+
+
+def build_surrogate(
+    dim: int,
+    config: DEMOConfig,
+    *,
+    generator: torch.Generator | None,
+    dtype: torch.dtype,
+    device: torch.device | str | None,
+) -> nn.Sequential:
+    """The untrained surrogate MLP ``D -> 1`` (``surrogate_*`` fields).
+
+    Args:
+        dim: Width D of the encoded designs.
+        config: Uses ``surrogate_hidden``, ``surrogate_layers`` and
+            ``surrogate_activation``.
+        generator: CPU generator for the initial weights.
+        dtype: Parameter dtype.
+        device: Parameter device.
+
+    Returns:
+        The network.
+    """
+    return mlp(
+        dim,
+        1,
+        hidden=config.surrogate_hidden,
+        layers=config.surrogate_layers,
+        activation=config.surrogate_activation,
+        generator=generator,
+        dtype=dtype,
+        device=device,
+    )
 
 
 def fit_surrogate(
+    net: nn.Module,
     X: Tensor,
     y: Tensor,
     config: DEMOConfig,
     *,
-    init_generator: torch.Generator,
     generator: torch.Generator,
-    dtype: torch.dtype,
-) -> tuple[nn.Sequential, TrainStats]:
+) -> TrainStats:
     """Train f_theta on encoded designs by minimising Eq. (5).
 
     ``theta* = argmin_theta 1/N sum_i (f_theta(x_i) - y_i)^2``.
 
     Args:
+        net: The surrogate (:func:`build_surrogate`); trained in place, then
+            frozen in eval mode.
         X: ``N x D`` encoded (standardised) designs.
         y: ``N`` standardised scores.
-        config: Uses the ``surrogate_*`` fields.
-        init_generator: CPU generator for the initial weights.
+        config: Uses the ``surrogate_*`` training fields.
         generator: Generator on ``X.device`` for the minibatch order.
-        dtype: Network dtype.
 
     Returns:
-        The trained network (``D -> 1``) in eval mode, and its training stats.
+        The training stats.
     """
-    net = mlp(
-        X.shape[-1],
-        1,
-        hidden=config.surrogate_hidden,
-        layers=config.surrogate_layers,
-        activation=config.surrogate_activation,
-        generator=init_generator,
-        dtype=dtype,
-        device=X.device,
-    )
+    dtype = next(net.parameters()).dtype
     Xf, yf = X.to(dtype), y.to(dtype)
 
     def loss_fn(idx: Tensor) -> Tensor:
         return (net(Xf[idx]).squeeze(-1) - yf[idx]).square().mean()
 
-    stats = train_minibatch(
+    return train_network(
+        net,
         loss_fn,
-        net.parameters(),
         X.shape[0],
-        epochs=config.surrogate_epochs,
-        batch_size=config.surrogate_batch_size,
-        lr=config.surrogate_lr,
-        weight_decay=config.surrogate_weight_decay,
+        TrainSettings.of(config, "surrogate"),
         generator=generator,
         device=X.device,
         desc="DEMO surrogate (Eq. 5)",
         progress=config.progress,
     )
-    net.eval()
-    net.requires_grad_(False)
-    return net, stats
 
 
 @torch.no_grad()

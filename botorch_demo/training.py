@@ -17,6 +17,34 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 
+@dataclass(frozen=True)
+class TrainSettings:
+    """How one network is trained: the ``<prefix>_epochs``, ``_batch_size``,
+    ``_lr`` (and ``_weight_decay``) fields of a configuration.
+
+    Attributes:
+        epochs: Passes over the data.
+        batch_size: Rows per step.
+        lr: Learning rate.
+        weight_decay: Decoupled weight decay (0 without such a field).
+    """
+
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float = 0.0
+
+    @classmethod
+    def of(cls, config: object, prefix: str) -> TrainSettings:
+        """Read ``<prefix>_epochs`` etc. from ``config`` (e.g. ``prefix="surrogate"``)."""
+        return cls(
+            epochs=getattr(config, f"{prefix}_epochs"),
+            batch_size=getattr(config, f"{prefix}_batch_size"),
+            lr=getattr(config, f"{prefix}_lr"),
+            weight_decay=getattr(config, f"{prefix}_weight_decay", 0.0),
+        )
+
+
 @dataclass
 class TrainStats:
     """What a training run did.
@@ -97,4 +125,48 @@ def train_minibatch(
         bar.set_postfix(loss=f"{epoch_loss:.4g}", refresh=False)
     stats.seconds = time.perf_counter() - start
     stats.samples = epochs * n
+    return stats
+
+
+def train_network(
+    net: nn.Module,
+    loss_fn: Callable[[Tensor], Tensor],
+    n: int,
+    settings: TrainSettings,
+    *,
+    generator: torch.Generator,
+    device: torch.device,
+    desc: str,
+    progress: bool,
+) -> TrainStats:
+    """Train ``net`` with :func:`train_minibatch`, then freeze it in eval mode.
+
+    Args:
+        net: The network (its parameters are trained in place).
+        loss_fn: Maps a 1-d tensor of row indices to a scalar loss.
+        n: Number of rows.
+        settings: Epochs, batch size, learning rate and weight decay.
+        generator: Seeded generator on ``device`` for the permutations.
+        device: Where the indices live.
+        desc: Label of the progress bar.
+        progress: Whether to show a progress bar.
+
+    Returns:
+        The run's :class:`TrainStats`.
+    """
+    stats = train_minibatch(
+        loss_fn,
+        net.parameters(),
+        n,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        lr=settings.lr,
+        weight_decay=settings.weight_decay,
+        generator=generator,
+        device=device,
+        desc=desc,
+        progress=progress,
+    )
+    net.eval()
+    net.requires_grad_(False)
     return stats

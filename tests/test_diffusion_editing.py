@@ -13,15 +13,9 @@ SDE = VPSDE(0.1, 20.0)
 
 def _train(X: torch.Tensor, y: torch.Tensor, epochs: int = 40) -> tuple:
     cfg = DEMOConfig.smoke(diffusion_epochs=epochs, diffusion_hidden=128, diffusion_lr=3e-3)
-    return fit_score_network(
-        X,
-        y,
-        SDE,
-        cfg,
-        init_generator=torch.Generator().manual_seed(0),
-        generator=torch.Generator().manual_seed(1),
-        dtype=torch.float32,
-    )
+    net = ScoreNetwork(X.shape[-1], cfg, generator=torch.Generator().manual_seed(0))
+    stats = fit_score_network(net, X, y, SDE, cfg, generator=torch.Generator().manual_seed(1))
+    return net, stats
 
 
 class TestScoreNetwork(BotorchTestCase):

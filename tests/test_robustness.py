@@ -133,16 +133,9 @@ class TestAscentRules(BotorchTestCase):
 
 
 def _fit_net(X: torch.Tensor, y: torch.Tensor, cfg: DEMOConfig, **kw) -> ScoreNetwork:
-    net, _ = fit_score_network(
-        X,
-        y,
-        VPSDE(cfg.beta_min, cfg.beta_max),
-        cfg,
-        init_generator=torch.Generator().manual_seed(0),
-        generator=torch.Generator().manual_seed(1),
-        dtype=torch.float32,
-        **kw,
-    )
+    net = ScoreNetwork(X.shape[-1], cfg, generator=torch.Generator().manual_seed(0))
+    sde = VPSDE(cfg.beta_min, cfg.beta_max)
+    fit_score_network(net, X, y, sde, cfg, generator=torch.Generator().manual_seed(1), **kw)
     return net
 
 

@@ -5,7 +5,7 @@ from botorch.utils.testing import BotorchTestCase
 
 from botorch_demo import DEMOConfig
 from botorch_demo.ascent import gradient_ascent
-from botorch_demo.surrogate import fit_surrogate, predict_batched
+from botorch_demo.surrogate import build_surrogate, fit_surrogate, predict_batched
 
 
 def _quadratic_data(n: int = 512, d: int = 4, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -17,14 +17,15 @@ def _quadratic_data(n: int = 512, d: int = 4, seed: int = 0) -> tuple[torch.Tens
 
 def _fit(X: torch.Tensor, y: torch.Tensor, **overrides) -> tuple:
     cfg = DEMOConfig.smoke(surrogate_epochs=60, surrogate_hidden=64, surrogate_lr=3e-3, **overrides)
-    return fit_surrogate(
-        X,
-        y,
+    net = build_surrogate(
+        X.shape[-1],
         cfg,
-        init_generator=torch.Generator().manual_seed(0),
-        generator=torch.Generator().manual_seed(1),
+        generator=torch.Generator().manual_seed(0),
         dtype=torch.float32,
+        device="cpu",
     )
+    stats = fit_surrogate(net, X, y, cfg, generator=torch.Generator().manual_seed(1))
+    return net, stats
 
 
 class TestSurrogate(BotorchTestCase):

@@ -55,8 +55,8 @@ class DEMOConfig:
 
     # ----------------------------------------------------------------- surrogate
     surrogate_hidden: int = 512
-    """Hidden width of the surrogate MLP f_theta (paper: 2048). 1024 measured no
-    better than 512 on Levy and TF Bind 8 at CPU budgets (``docs/benchmarks.md``)."""
+    """Hidden width of the surrogate MLP f_theta (paper: 2048). 512 scored as well
+    as wider networks at CPU budgets (``docs/benchmarks.md``)."""
 
     surrogate_layers: int = 2
     """Hidden layers of the surrogate (paper: a "3-layer MLP", i.e. three linear
@@ -66,18 +66,18 @@ class DEMOConfig:
     """Activation of the surrogate (paper: ReLU)."""
 
     surrogate_epochs: int = 40
-    """Training epochs for Eq. (5) (paper: 200). Budgets from 20 to 100 surrogate
-    epochs (with 60 to 600 diffusion epochs) scored within seed noise of each
-    other on Levy and TF Bind 8 (``docs/benchmarks.md``); 40 is the middle."""
+    """Training epochs for Eq. (5) (paper: 200). Budgets from 20 to 100 epochs
+    scored within seed noise of each other (``docs/benchmarks.md``); 40 is the
+    middle."""
 
     surrogate_batch_size: int = 256
     """Minibatch size for Eq. (5) (paper: 128; 256 feeds a 2-core CPU better)."""
 
     surrogate_lr: float = 1e-3
-    """Adam learning rate for Eq. (5). The paper's text says 1e-1; with Adam on a
-    2048-wide MLP that diverges in our measurements, and the authors' code uses
-    5e-5 (AdamW, cosine decay). The default 1e-3 is Adam's standard rate; the
-    ``paper()`` preset keeps the text's 1e-1."""
+    """Adam learning rate for Eq. (5). The paper's text says 1e-1, which makes
+    Adam diverge on a 2048-wide MLP; the authors' code uses 5e-5 (AdamW, cosine
+    decay). The default 1e-3 is Adam's standard rate; the ``paper()`` preset
+    keeps the text's 1e-1."""
 
     surrogate_weight_decay: float = 0.0
     """Decoupled weight decay (AdamW) for the surrogate (paper: none stated)."""
@@ -101,9 +101,9 @@ class DEMOConfig:
     ascent_step_size_discrete: float = 1e-2
     """Step size eta of Eq. (6) for tasks with categorical columns (paper: 1e-1),
     in the standardised logit space; its meaning depends on ``ascent_optimizer``.
-    The paper's 1e-1 with Adam moves D' about 9 standard units per coordinate on
-    our categorical tasks, and its pseudo-labels reach 60 offline standard
-    deviations; the batch then collapses onto 2-9 designs."""
+    With Adam, the paper's 1e-1 moves D' far beyond the data, where the
+    surrogate's labels are extrapolations and the batch collapses onto a few
+    designs (``docs/robustness_choices.md``)."""
 
     ascent_optimizer: Literal["sgd", "adam", "normalized"] = "adam"
     """Update rule of the ascent (:mod:`botorch_demo.ascent`). ``"sgd"`` is Eq.
@@ -113,9 +113,9 @@ class DEMOConfig:
     1e-1 discrete, 1e-3 continuous); the ``paper()`` preset uses it.
     ``"normalized"`` takes steps of root-mean-square length eta per coordinate
     along the gradient, whatever its scale. The default is Adam (with eta 1e-2):
-    over TF Bind 8, Levy, two categorical chain tasks, Ackley-10 and Hartmann-6
-    it scored as well as or better than the others and its reach does not
-    depend on the gradient's scale (``docs/robustness_choices.md``)."""
+    it scored as well as or better than the others on the tasks of
+    ``docs/robustness_choices.md``, and its reach does not depend on the
+    gradient's scale."""
 
     ascent_trust_radius: float | None = None
     """If set, every ascent step is followed by a projection onto the ball of
@@ -128,8 +128,8 @@ class DEMOConfig:
 
     # ----------------------------------------------------------------- diffusion
     diffusion_hidden: int = 512
-    """Hidden width of the score network s_phi (paper: 2048; 1024 measured no
-    better than 512 at CPU budgets)."""
+    """Hidden width of the score network s_phi (paper: 2048; 512 scored as well
+    as wider networks at CPU budgets, ``docs/benchmarks.md``)."""
 
     diffusion_layers: int = 3
     """Hidden layers of the score network (paper: "3-layer MLP", i.e. 2 hidden
@@ -141,7 +141,7 @@ class DEMOConfig:
 
     diffusion_epochs: int = 200
     """Training epochs for Eq. (8) (paper: 1000 at batch 128; 200 at batch 512 is
-    ~20x fewer steps and measured as good at these network sizes)."""
+    ~20x fewer steps, as good at these network sizes, ``docs/benchmarks.md``)."""
 
     diffusion_batch_size: int = 512
     """Minibatch size for Eq. (8) (paper: 128)."""
@@ -154,9 +154,9 @@ class DEMOConfig:
     """beta(0) of the linear VP-SDE schedule, Eq. (7). The paper follows DDOM's
     VP-SDE, whose code (and the authors') uses beta from 0.01 to 2.0; with it,
     m = 400 of M = 1000 keeps a signal coefficient of 0.92, a light edit. The
-    DDPM limit (0.1 to 20) keeps only 0.44 at the same m; in our measurements
-    (``docs/benchmarks.md``) it was no better on average and gave fewer distinct
-    TF Bind 8 candidates, so the default keeps the authors' schedule."""
+    DDPM limit (0.1 to 20) keeps only 0.44 at the same m; it was no better on
+    average and gave fewer distinct candidates (``docs/benchmarks.md``), so the
+    default keeps the authors' schedule."""
 
     beta_max: float = 2.0
     """beta(1) of the linear VP-SDE schedule (DDOM/authors: 2.0; DDPM limit: 20).
@@ -184,10 +184,9 @@ class DEMOConfig:
     per-example diffusion loss is multiplied by its bin's weight (normalised to
     mean 1), which favours high labels. DDOM samples minibatches with these
     weights instead; the expected loss is the same. Paper: not stated (DEMO's
-    code is a fork of DDOM, which uses it). Off by default: measured on and off
-    (``docs/robustness_choices.md``), it lowered TF Bind 8's 100th percentile
-    (0.991 -> 0.910 with the default target) and changed the other tasks by
-    less than seed noise."""
+    code is a fork of DDOM, which uses it). Off by default: it lowered TF Bind
+    8's 100th percentile and changed the other tasks by less than seed noise
+    (``docs/robustness_choices.md``)."""
 
     reweight_bins: int = 20
     """Histogram bins of ``diffusion_reweighting`` (DDOM: 20)."""
@@ -241,24 +240,20 @@ class DEMOConfig:
     the diffusion model's training labels: 0.0 is the lowest label and 1.0 is the
     reference label set by ``target_quantile`` (the best label with the paper's
     ``target_quantile=1``; paper: 1, following DDOM). The label is then capped by
-    ``target_cap``. Higher targets extrapolate the condition; in our
-    measurements (``docs/benchmarks.md``) 1.5 lifted Levy's 100th percentile from
-    about 0.95 to 1.18 but collapsed the TF Bind 8 and TF Bind 10 batches onto a
-    few mediocre sequences on one of two seeds, so the default stays at 1.0.
-    Allowed range: ``-1 <= target_score <= 10`` (the label fed to the score
-    network is ``y_min + target_score * (y_max - y_min)``; far outside the
-    trained labels the condition means nothing)."""
+    ``target_cap``. Higher targets extrapolate the condition: 1.5 helped Levy
+    but collapsed the TF Bind batches onto a few designs (``docs/benchmarks.md``),
+    so the default stays at 1.0. Allowed range: ``-1 <= target_score <= 10``
+    (the label fed to the score network is ``y_min + target_score * (y_max -
+    y_min)``; far outside the trained labels the condition means nothing)."""
 
     target_quantile: float = 0.9
     """Quantile of the diffusion model's training labels that ``target_score =
     1`` maps to. 1.0 (the paper) is the single most extreme surrogate prediction
     in D', which an over-confident surrogate can push far out; conditioning
-    every edit on it pulled the batches of categorical tasks onto a few designs
-    (TF Bind 8: 148 distinct of 256 with 1.0, 246 with 0.9, the 100th
-    percentile unchanged at 0.991). 0.9 is the default; it lowers the median
-    candidate somewhat (TF Bind 8 0.62 -> 0.56). A cap at one offline standard
-    deviation above the offline best (``target_cap=1``) was measured too and
-    lost 0.02-0.55 of 100th percentile on every task, so it is off by default
+    every edit on it pulled the batches of categorical tasks onto a few designs.
+    0.9 keeps the 100th percentile and the distinct designs, at some cost to the
+    median candidate. A cap above the offline best (``target_cap``) lost 100th
+    percentile on every task, so it is off by default
     (``docs/robustness_choices.md``)."""
 
     target_cap: float | None = None
@@ -274,10 +269,9 @@ class DEMOConfig:
     coordinate in the diffusion model's training data, in the network's space)
     is counted as diverging, and one
     :class:`~botorch_demo.diagnostics.SamplerDivergenceWarning` is issued per
-    ``generate`` call. The bound is loose: with the defaults no state crossed it
-    on any measured task, while the unstandardised, plain-step setting crossed it
-    273,232 times in one call (``docs/robustness_choices.md``). Not in the
-    paper."""
+    ``generate`` call. The bound is loose: with the defaults states stay inside
+    it, while settings that diverge cross it by far
+    (``docs/robustness_choices.md``). Not in the paper."""
 
     sampler_clamp: bool = True
     """Whether the divergence guard also clamps states back into that bound at
@@ -294,92 +288,24 @@ class DEMOConfig:
 
     def __post_init__(self) -> None:
         _check_field_types(self)
-        positive_ints = (
-            "surrogate_hidden",
-            "surrogate_layers",
-            "surrogate_epochs",
-            "surrogate_batch_size",
-            "ascent_batch_size",
-            "diffusion_hidden",
-            "diffusion_layers",
-            "diffusion_epochs",
-            "diffusion_batch_size",
-            "M",
-        )
-        for name in positive_ints:
+        for name, (low, high, low_open, high_open) in _LIMITS.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"DEMOConfig.{name} must be a positive int, got {value!r}.")
-        if not isinstance(self.ascent_steps, int) or self.ascent_steps < 0:
-            raise ValueError(
-                f"DEMOConfig.ascent_steps must be an int >= 0, got {self.ascent_steps!r}."
-            )
-        if not 0 <= self.m <= self.M:
+            if value is None:
+                continue
+            if (value <= low if low_open else value < low) or (
+                value >= high if high_open else value > high
+            ):
+                raise ValueError(
+                    f"DEMOConfig.{name} must {_describe_limit(low, high, low_open, high_open)}"
+                    f", got {value!r}."
+                )
+        if not self.m <= self.M:
             raise ValueError(f"DEMOConfig.m must lie in [0, M={self.M}], got {self.m}.")
-        if self.num_steps is not None and self.num_steps < 1:
-            raise ValueError(f"DEMOConfig.num_steps must be >= 1 or None, got {self.num_steps}.")
-        for name in ("surrogate_lr", "diffusion_lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"DEMOConfig.{name} must be > 0, got {getattr(self, name)}.")
-        for name in ("ascent_step_size_continuous", "ascent_step_size_discrete"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"DEMOConfig.{name} must be >= 0, got {getattr(self, name)}.")
-        if self.ascent_trust_radius is not None and not self.ascent_trust_radius > 0:
-            raise ValueError(
-                "DEMOConfig.ascent_trust_radius must be > 0 or None, got "
-                f"{self.ascent_trust_radius!r}."
-            )
-        if not 0 < self.target_quantile <= 1:
-            raise ValueError(
-                f"DEMOConfig.target_quantile must lie in (0, 1], got {self.target_quantile}."
-            )
-        if self.target_cap is not None and not self.target_cap >= 0:
-            raise ValueError(f"DEMOConfig.target_cap must be >= 0 or None, got {self.target_cap}.")
-        if not self.sampler_bound > 0:
-            raise ValueError(f"DEMOConfig.sampler_bound must be > 0, got {self.sampler_bound}.")
-        if not isinstance(self.reweight_bins, int) or self.reweight_bins < 1:
-            raise ValueError(
-                f"DEMOConfig.reweight_bins must be a positive int, got {self.reweight_bins!r}."
-            )
-        for name in ("reweight_clip", "reweight_temperature"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"DEMOConfig.{name} must be > 0, got {getattr(self, name)}.")
-        if not 0 < self.beta_min < self.beta_max:
+        if not self.beta_min < self.beta_max:
             raise ValueError(
                 "DEMOConfig needs 0 < beta_min < beta_max, got "
                 f"beta_min={self.beta_min}, beta_max={self.beta_max}."
             )
-        if not 0 <= self.condition_dropout < 1:
-            raise ValueError(
-                f"DEMOConfig.condition_dropout must lie in [0, 1), got {self.condition_dropout}."
-            )
-        if self.surrogate_weight_decay < 0:
-            raise ValueError(
-                "DEMOConfig.surrogate_weight_decay must be >= 0, got "
-                f"{self.surrogate_weight_decay!r}."
-            )
-        for name, (low, high) in _RANGES.items():
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise ValueError(f"DEMOConfig.{name} must lie in [{low}, {high}], got {value!r}.")
-        if not 0 < self.logit_smoothing <= 1:
-            raise ValueError(
-                f"DEMOConfig.logit_smoothing must lie in (0, 1], got {self.logit_smoothing}."
-            )
-        choices = {
-            "categorical_encoding": ("logits", "onehot"),
-            "surrogate_activation": ("relu", "silu"),
-            "diffusion_activation": ("relu", "silu"),
-            "ascent_optimizer": ("sgd", "adam", "normalized"),
-            "edit_source": ("offline", "ascent"),
-            "sampler": ("heun", "euler"),
-            "network_dtype": ("float32", "float64", None),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"DEMOConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}."
-                )
         if self.edit_source == "ascent" and not self.editing:
             raise ValueError("DEMOConfig.edit_source='ascent' needs editing=True.")
 
@@ -578,11 +504,55 @@ PRESETS: dict[str, Callable[..., DEMOConfig]] = {
 }
 
 
-_RANGES: dict[str, tuple[float, float]] = {
-    "guidance_weight": (0.0, 100.0),
-    "target_score": (-1.0, 10.0),
+_INF = math.inf
+#: Limits of the numeric fields: ``(low, high, low_open, high_open)``; a field
+#: that may be ``None`` is checked only when it is set. The ranges of
+#: ``guidance_weight`` and ``target_score`` are choices rather than necessities:
+#: far outside them the guidance or the condition means nothing.
+_LIMITS: dict[str, tuple[float, float, bool, bool]] = {
+    **{
+        name: (1, _INF, False, True)
+        for name in (
+            "surrogate_hidden",
+            "surrogate_layers",
+            "surrogate_epochs",
+            "surrogate_batch_size",
+            "ascent_batch_size",
+            "diffusion_hidden",
+            "diffusion_layers",
+            "diffusion_epochs",
+            "diffusion_batch_size",
+            "reweight_bins",
+            "M",
+            "num_steps",
+        )
+    },
+    "ascent_steps": (0, _INF, False, True),
+    "m": (0, _INF, False, True),
+    "surrogate_lr": (0, _INF, True, True),
+    "diffusion_lr": (0, _INF, True, True),
+    "ascent_step_size_continuous": (0, _INF, False, True),
+    "ascent_step_size_discrete": (0, _INF, False, True),
+    "ascent_trust_radius": (0, _INF, True, True),
+    "surrogate_weight_decay": (0, _INF, False, True),
+    "target_quantile": (0, 1, True, False),
+    "target_cap": (0, _INF, False, True),
+    "sampler_bound": (0, _INF, True, True),
+    "reweight_clip": (0, _INF, True, True),
+    "reweight_temperature": (0, _INF, True, True),
+    "beta_min": (0, _INF, True, True),
+    "condition_dropout": (0, 1, False, True),
+    "logit_smoothing": (0, 1, True, False),
+    "guidance_weight": (0.0, 100.0, False, False),
+    "target_score": (-1.0, 10.0, False, False),
 }
-"""Documented ranges of fields whose limits are a choice rather than a necessity."""
+
+
+def _describe_limit(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    """``"be >= 0"``, ``"be > 0"``, ``"lie in (0, 1]"`` ..."""
+    if high == _INF:
+        return f"be {'>' if low_open else '>='} {low}"
+    return f"lie in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
 
 
 def _check_field_types(config: DEMOConfig) -> None:

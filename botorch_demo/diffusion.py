@@ -24,9 +24,9 @@ import torch
 from torch import Tensor, nn
 
 from botorch_demo.config import DEMOConfig
-from botorch_demo.networks import mlp
+from botorch_demo.networks import configured_mlp
 from botorch_demo.sde import VPSDE
-from botorch_demo.training import TrainSettings, TrainStats, train_network
+from botorch_demo.training import TrainStats, train_network
 
 T_EPS = 1e-3
 """Smallest time used in training and sampling; the score is singular at 0."""
@@ -52,16 +52,7 @@ class ScoreNetwork(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        self.net = mlp(
-            dim + 3,
-            dim,
-            hidden=config.diffusion_hidden,
-            layers=config.diffusion_layers,
-            activation=config.diffusion_activation,
-            generator=generator,
-            dtype=dtype,
-            device=device,
-        )
+        self.net = configured_mlp(config, "diffusion", dim + 3, dim, generator, dtype, device)
         kw = dict(dtype=dtype, device=device)
         # Label standardisation and range of the training labels (buffers, so
         # they are saved with the weights).
@@ -239,14 +230,7 @@ def fit_score_network(
         return err.mean() if weights is None else (weights[idx] * err).mean()
 
     return train_network(
-        net,
-        loss_fn,
-        X.shape[0],
-        TrainSettings.of(config, "diffusion"),
-        generator=generator,
-        device=X.device,
-        desc="DEMO diffusion (Eq. 8)",
-        progress=config.progress,
+        net, loss_fn, X.shape[0], config, "diffusion", generator=generator, device=X.device
     )
 
 

@@ -11,6 +11,8 @@ re-standardised with the diffusion training data's statistics when
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
@@ -59,20 +61,36 @@ def guided_score_fn(score_net: ScoreNetwork, sde: VPSDE, target: float, w: float
     return score_fn
 
 
+@dataclass(frozen=True)
+class Guidance:
+    """How the guided reverse SDE runs (the sampling half of Eqs. 4 and 9).
+
+    Attributes:
+        target_score: Min-max normalised target (1 = the reference training
+            label, see ``DEMOConfig.target_score``).
+        guidance_weight: w in Eq. (4).
+        method: ``"heun"`` or ``"euler"``.
+        generator: Seeded generator on the network's device for the noise.
+        progress: Show a progress bar.
+        guard: Optional divergence guard applied after every step.
+    """
+
+    target_score: float = 1.0
+    guidance_weight: float = 2.0
+    method: str = "heun"
+    generator: torch.Generator | None = None
+    progress: bool = False
+    guard: SamplerGuard | None = None
+
+
 @torch.no_grad()
 def denoise(
     score_net: ScoreNetwork,
     sde: VPSDE,
     x: Tensor,
     t_start: float,
-    *,
     num_steps: int,
-    target_score: float,
-    guidance_weight: float,
-    method: str,
-    generator: torch.Generator | None,
-    progress: bool = False,
-    guard: SamplerGuard | None = None,
+    guidance: Guidance,
 ) -> Tensor:
     """Run the guided reverse SDE from ``t_start`` down to ``T_EPS``.
 
@@ -82,18 +100,13 @@ def denoise(
         x: ``n x D`` states at ``t_start`` (in the network's dtype and device).
         t_start: Start time in [0, 1]; at or below ``T_EPS`` nothing happens.
         num_steps: Integration steps.
-        target_score: Min-max normalised target (1 = best training label).
-        guidance_weight: w in Eq. (4).
-        method: ``"heun"`` or ``"euler"``.
-        generator: Seeded generator for the step noise.
-        progress: Show a progress bar.
-        guard: Optional divergence guard applied after every step.
+        guidance: Target, weight, integrator, noise and guard.
 
     Returns:
         The ``n x D`` denoised states (network space).
     """
-    target = score_net.label_from_target(target_score)
-    score_fn = guided_score_fn(score_net, sde, target, guidance_weight)
+    target = score_net.label_from_target(guidance.target_score)
+    score_fn = guided_score_fn(score_net, sde, target, guidance.guidance_weight)
     return integrate_reverse_sde(
         sde,
         score_fn,
@@ -101,10 +114,10 @@ def denoise(
         t_start,
         T_EPS,
         num_steps,
-        method=method,
-        generator=generator,
-        progress=progress,
-        guard=guard,
+        method=guidance.method,
+        generator=guidance.generator,
+        progress=guidance.progress,
+        guard=guidance.guard,
     )
 
 
@@ -117,12 +130,7 @@ def edit_designs(
     m: int,
     M: int,
     num_steps: int | None,
-    target_score: float,
-    guidance_weight: float,
-    method: str = "heun",
-    generator: torch.Generator | None = None,
-    progress: bool = False,
-    guard: SamplerGuard | None = None,
+    guidance: Guidance,
 ) -> Tensor:
     """Edit designs: perturb to ``m / M`` (Eq. 9), then denoise towards the target.
 
@@ -133,12 +141,7 @@ def edit_designs(
         m: Noise level; ``m = 0`` returns ``x0`` unchanged.
         M: Number of noise levels.
         num_steps: Denoising steps; ``None`` means ``m`` (one per level).
-        target_score: Min-max normalised target (1 = best training label).
-        guidance_weight: w in Eq. (4).
-        method: ``"heun"`` or ``"euler"``.
-        generator: Seeded generator on ``x0.device``.
-        progress: Show a progress bar.
-        guard: Optional divergence guard applied after every step.
+        guidance: Target, weight, integrator, noise (on ``x0.device``) and guard.
 
     Returns:
         The ``n x D`` edited designs (encoder space), in ``x0``'s dtype.
@@ -148,38 +151,15 @@ def edit_designs(
     if t_edit <= T_EPS:
         return x0.clone()
     x = score_net.to_net(x0.to(dtype=p.dtype, device=p.device))
-    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    noise = torch.randn(x.shape, generator=guidance.generator, dtype=x.dtype, device=x.device)
     x = sde.perturb(x, torch.tensor(t_edit, dtype=x.dtype, device=x.device), noise)
-    x = denoise(
-        score_net,
-        sde,
-        x,
-        t_edit,
-        num_steps=num_steps or m,
-        target_score=target_score,
-        guidance_weight=guidance_weight,
-        method=method,
-        generator=generator,
-        progress=progress,
-        guard=guard,
-    )
+    x = denoise(score_net, sde, x, t_edit, num_steps or m, guidance)
     return score_net.from_net(x).to(x0.dtype)
 
 
 @torch.no_grad()
 def sample_from_prior(
-    score_net: ScoreNetwork,
-    sde: VPSDE,
-    n: int,
-    dim: int,
-    *,
-    num_steps: int,
-    target_score: float,
-    guidance_weight: float,
-    method: str = "heun",
-    generator: torch.Generator | None = None,
-    progress: bool = False,
-    guard: SamplerGuard | None = None,
+    score_net: ScoreNetwork, sde: VPSDE, n: int, dim: int, *, num_steps: int, guidance: Guidance
 ) -> Tensor:
     """Generate from ``N(0, I)`` at ``t = 1`` (the "w/o editing" ablation, DDOM).
 
@@ -189,29 +169,13 @@ def sample_from_prior(
         n: Number of designs.
         dim: Encoded width D.
         num_steps: Denoising steps over [T_EPS, 1].
-        target_score: Min-max normalised target (1 = best training label).
-        guidance_weight: w in Eq. (4).
-        method: ``"heun"`` or ``"euler"``.
-        generator: Seeded generator on the network's device.
-        progress: Show a progress bar.
-        guard: Optional divergence guard applied after every step.
+        guidance: Target, weight, integrator, noise (on the network's device)
+            and guard.
 
     Returns:
         ``n x D`` designs (encoder space) in the network's dtype.
     """
     p = next(score_net.parameters())
-    x = torch.randn(n, dim, generator=generator, dtype=p.dtype, device=p.device)
-    x = denoise(
-        score_net,
-        sde,
-        x,
-        1.0,
-        num_steps=num_steps,
-        target_score=target_score,
-        guidance_weight=guidance_weight,
-        method=method,
-        generator=generator,
-        progress=progress,
-        guard=guard,
-    )
+    x = torch.randn(n, dim, generator=guidance.generator, dtype=p.dtype, device=p.device)
+    x = denoise(score_net, sde, x, 1.0, num_steps, guidance)
     return score_net.from_net(x)

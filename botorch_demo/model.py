@@ -268,6 +268,35 @@ class DEMO(nn.Module):
             CollapseWarning: When fewer than half of the raw edits are distinct.
         """
         self._require_fitted()
+        proposal = self._proposal(
+            q,
+            seed,
+            exclude,
+            unique,
+            max_rounds,
+            feasibility_map(
+                self.encoder.bounds,
+                self.encoder.categorical_features,
+                fixed_features,
+                inequality_constraints,
+                integer_features,
+            ),
+            overrides,
+        )
+        cands, predicted, self.diagnostics = propose_batch(self, proposal)
+        return cands, predicted
+
+    def _proposal(
+        self,
+        q: int,
+        seed: int | None,
+        exclude: Tensor | None,
+        unique: bool,
+        max_rounds: int,
+        feasible: Callable[[Tensor], Tensor] | None,
+        overrides: dict[str, Any],
+    ) -> Proposal:
+        """Validate :meth:`generate`'s arguments into a :class:`Proposal`."""
         unknown = sorted(set(overrides) - set(GENERATION_FIELDS))
         if unknown:
             raise ValueError(
@@ -283,23 +312,15 @@ class DEMO(nn.Module):
         if exclude is not None:
             exclude = self._check_designs(exclude, "exclude").to(self.train_X)
         seed = _draw_seed(validate_seed(seed))
-        proposal = Proposal(
+        return Proposal(
             config=cfg,
             q=int(q),
             generator=torch.Generator(device=self.train_X.device).manual_seed(seed),
-            feasible=feasibility_map(
-                self.encoder.bounds,
-                self.encoder.categorical_features,
-                fixed_features,
-                inequality_constraints,
-                integer_features,
-            ),
+            feasible=feasible,
             exclude=exclude,
             unique=unique,
             max_rounds=max_rounds,
         )
-        cands, predicted, self.diagnostics = propose_batch(self, proposal)
-        return cands, predicted
 
     def ascent_candidates(self, q: int) -> tuple[Tensor, Tensor]:
         """The gradient-ascent outputs of the top-q offline designs (Grad baseline).

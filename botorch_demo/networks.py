@@ -55,6 +55,29 @@ def mlp(
     return nn.Sequential(*modules)
 
 
+def configured_mlp(
+    config: object,
+    prefix: str,
+    in_dim: int,
+    out_dim: int,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> nn.Sequential:
+    """:func:`mlp` shaped by ``config``'s ``<prefix>_hidden``, ``_layers`` and
+    ``_activation`` fields (``prefix`` is ``"surrogate"`` or ``"diffusion"``)."""
+    return mlp(
+        in_dim,
+        out_dim,
+        hidden=getattr(config, f"{prefix}_hidden"),
+        layers=getattr(config, f"{prefix}_layers"),
+        activation=getattr(config, f"{prefix}_activation"),
+        generator=generator,
+        dtype=dtype,
+        device=device,
+    )
+
+
 def count_matmul_flops(net: nn.Sequential, n_samples: int, backward: bool = True) -> float:
     """Floating-point operations of the linear layers for ``n_samples`` rows.
 

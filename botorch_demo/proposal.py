@@ -27,7 +27,12 @@ from botorch_demo.diagnostics import (
     divergence_message,
 )
 from botorch_demo.diffusion import ScoreNetwork
-from botorch_demo.editing import edit_designs, raised_noise_level, sample_from_prior
+from botorch_demo.editing import (
+    Guidance,
+    edit_designs,
+    raised_noise_level,
+    sample_from_prior,
+)
 from botorch_demo.encoding import DesignEncoder
 from botorch_demo.exceptions import CandidateShortfallError
 from botorch_demo.neighbours import best_new_mutants, best_unseen_designs
@@ -129,7 +134,7 @@ def propose(
     Returns:
         ``n x d`` raw designs, made feasible when ``feasible`` is given.
     """
-    kw = dict(
+    guidance = Guidance(
         target_score=cfg.target_score,
         guidance_weight=cfg.guidance_weight,
         method=cfg.sampler,
@@ -139,12 +144,20 @@ def propose(
     )
     if sources is not None:
         Z = edit_designs(
-            model.score_net, model.sde, sources, m=cfg.m, M=cfg.M, num_steps=cfg.num_steps, **kw
+            model.score_net,
+            model.sde,
+            sources,
+            m=cfg.m,
+            M=cfg.M,
+            num_steps=cfg.num_steps,
+            guidance=guidance,
         )
     else:
         steps = cfg.num_steps or cfg.M
         dim = model.encoder.encoded_dim
-        Z = sample_from_prior(model.score_net, model.sde, n, dim, num_steps=steps, **kw)
+        Z = sample_from_prior(
+            model.score_net, model.sde, n, dim, num_steps=steps, guidance=guidance
+        )
     require_finite("The reverse SDE", [Z], "beta_max, guidance_weight or target_score")
     X = model.encoder.decode(Z).to(model.train_X)
     return X if feasible is None else feasible(X)

@@ -56,13 +56,8 @@ def euler_maruyama_step(
 def heun_step(sde: VPSDE, score_fn: ScoreFn, x: Tensor, t: Tensor, h: Tensor, z: Tensor) -> Tensor:
     """One stochastic Heun step of the reverse SDE from ``t`` to ``t - h``.
 
-    Args:
-        sde: The forward process.
-        score_fn: The (guided) score.
-        x: ``n x D`` current state.
-        t: Scalar tensor, current time.
-        h: Scalar tensor, positive step.
-        z: ``n x D`` standard normal noise, shared by predictor and corrector.
+    Takes the arguments of :func:`euler_maruyama_step`; the noise ``z`` is shared
+    by the predictor and the corrector.
 
     Returns:
         The state at ``t - h``.

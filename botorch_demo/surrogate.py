@@ -6,8 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from botorch_demo.config import DEMOConfig
-from botorch_demo.networks import mlp
-from botorch_demo.training import TrainSettings, TrainStats, train_network
+from botorch_demo.networks import configured_mlp
+from botorch_demo.training import TrainStats, train_network
 
 
 def build_surrogate(
@@ -31,16 +31,7 @@ def build_surrogate(
     Returns:
         The network.
     """
-    return mlp(
-        dim,
-        1,
-        hidden=config.surrogate_hidden,
-        layers=config.surrogate_layers,
-        activation=config.surrogate_activation,
-        generator=generator,
-        dtype=dtype,
-        device=device,
-    )
+    return configured_mlp(config, "surrogate", dim, 1, generator, dtype, device)
 
 
 def fit_surrogate(
@@ -73,14 +64,7 @@ def fit_surrogate(
         return (net(Xf[idx]).squeeze(-1) - yf[idx]).square().mean()
 
     return train_network(
-        net,
-        loss_fn,
-        X.shape[0],
-        TrainSettings.of(config, "surrogate"),
-        generator=generator,
-        device=X.device,
-        desc="DEMO surrogate (Eq. 5)",
-        progress=config.progress,
+        net, loss_fn, X.shape[0], config, "surrogate", generator=generator, device=X.device
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -132,28 +133,29 @@ def train_network(
     net: nn.Module,
     loss_fn: Callable[[Tensor], Tensor],
     n: int,
-    settings: TrainSettings,
+    config: Any,
+    prefix: str,
     *,
     generator: torch.Generator,
     device: torch.device,
-    desc: str,
-    progress: bool,
 ) -> TrainStats:
-    """Train ``net`` with :func:`train_minibatch`, then freeze it in eval mode.
+    """Train ``net`` as ``config``'s ``<prefix>_*`` fields say, then freeze it.
 
     Args:
-        net: The network (its parameters are trained in place).
+        net: The network (its parameters are trained in place, then it is put
+            in eval mode without gradients).
         loss_fn: Maps a 1-d tensor of row indices to a scalar loss.
         n: Number of rows.
-        settings: Epochs, batch size, learning rate and weight decay.
+        config: A configuration with ``<prefix>_epochs``, ``_batch_size``,
+            ``_lr`` (optionally ``_weight_decay``) and ``progress``.
+        prefix: ``"surrogate"`` or ``"diffusion"``; also names the progress bar.
         generator: Seeded generator on ``device`` for the permutations.
         device: Where the indices live.
-        desc: Label of the progress bar.
-        progress: Whether to show a progress bar.
 
     Returns:
         The run's :class:`TrainStats`.
     """
+    settings = TrainSettings.of(config, prefix)
     stats = train_minibatch(
         loss_fn,
         net.parameters(),
@@ -164,8 +166,8 @@ def train_network(
         weight_decay=settings.weight_decay,
         generator=generator,
         device=device,
-        desc=desc,
-        progress=progress,
+        desc=f"DEMO {prefix}",
+        progress=config.progress,
     )
     net.eval()
     net.requires_grad_(False)

@@ -35,6 +35,38 @@ def validate_training_data(
             points, values outside the bounds or invalid categories.
         ValueError: On invalid ``bounds`` or ``categorical_features``.
     """
+    n, d = _check_shapes(train_X, train_Y, bounds)
+    _check_values(train_X, train_Y, bounds)
+    cats = validate_categorical_features(categorical_features, d)
+    cat_cols = list(cats)
+    cont_cols = [j for j in range(d) if j not in cats]
+    if cont_cols:
+        xc = train_X[:, cont_cols]
+        outside = ((xc < bounds[0, cont_cols]) | (xc > bounds[1, cont_cols])).any(dim=0)
+        if outside.any():
+            cols = [cont_cols[j] for j in outside.nonzero().flatten().tolist()]
+            raise InputDataError(f"train_X has values outside bounds in columns {cols}.")
+    for j in cat_cols:
+        n_cat = cats[j]
+        if bounds[0, j] != 0 or bounds[1, j] != n_cat - 1:
+            raise ValueError(
+                f"bounds of categorical column {j} must be [0, {n_cat - 1}] for {n_cat} "
+                f"categories, got [{bounds[0, j].item()}, {bounds[1, j].item()}]."
+            )
+    if cat_cols:
+        check_categorical_values(train_X, cats, "train_X")
+    if n > 1 and bool((train_Y == train_Y[0]).all()):
+        warnings.warn(
+            "train_Y is constant: the surrogate carries no signal, so gradient ascent "
+            "barely moves and DEMO reduces to lightly editing the given designs.",
+            InputDataWarning,
+            stacklevel=3,
+        )
+    return cats
+
+
+def _check_shapes(train_X: Tensor, train_Y: Tensor, bounds: Tensor) -> tuple[int, int]:
+    """Types, shapes and devices of the training tensors; returns ``(n, d)``."""
     for name, t in (("train_X", train_X), ("train_Y", train_Y), ("bounds", bounds)):
         if not isinstance(t, Tensor):
             raise InputDataError(f"{name} must be a torch.Tensor, got {type(t).__name__}.")
@@ -63,6 +95,11 @@ def validate_training_data(
         )
     if n < 2:
         raise InputDataError(f"DEMO needs at least 2 training points, got {n}.")
+    return n, d
+
+
+def _check_values(train_X: Tensor, train_Y: Tensor, bounds: Tensor) -> None:
+    """Finite bounds with lower < upper, and finite designs and scores."""
     if not torch.isfinite(bounds).all():
         raise ValueError("bounds contain NaN or infinite values.")
     bad = (bounds[0] >= bounds[1]).nonzero().flatten().tolist()
@@ -77,32 +114,6 @@ def validate_training_data(
                 f"{name} contains NaN or infinite values ({rows.numel()} rows, first at row "
                 f"{rows[0].item()})."
             )
-    cats = validate_categorical_features(categorical_features, d)
-    cat_cols = list(cats)
-    cont_cols = [j for j in range(d) if j not in cats]
-    if cont_cols:
-        xc = train_X[:, cont_cols]
-        outside = ((xc < bounds[0, cont_cols]) | (xc > bounds[1, cont_cols])).any(dim=0)
-        if outside.any():
-            cols = [cont_cols[j] for j in outside.nonzero().flatten().tolist()]
-            raise InputDataError(f"train_X has values outside bounds in columns {cols}.")
-    for j in cat_cols:
-        n_cat = cats[j]
-        if bounds[0, j] != 0 or bounds[1, j] != n_cat - 1:
-            raise ValueError(
-                f"bounds of categorical column {j} must be [0, {n_cat - 1}] for {n_cat} "
-                f"categories, got [{bounds[0, j].item()}, {bounds[1, j].item()}]."
-            )
-    if cat_cols:
-        check_categorical_values(train_X, cats, "train_X")
-    if n > 1 and bool((train_Y == train_Y[0]).all()):
-        warnings.warn(
-            "train_Y is constant: the surrogate carries no signal, so gradient ascent "
-            "barely moves and DEMO reduces to lightly editing the given designs.",
-            InputDataWarning,
-            stacklevel=3,
-        )
-    return cats
 
 
 def validate_categorical_features(

@@ -5,7 +5,7 @@ from botorch.utils.testing import BotorchTestCase
 
 from botorch_demo import DEMOConfig
 from botorch_demo.diffusion import ScoreNetwork, fit_score_network
-from botorch_demo.editing import edit_designs, sample_from_prior
+from botorch_demo.editing import Guidance, edit_designs, sample_from_prior
 from botorch_demo.sde import VPSDE
 
 SDE = VPSDE(0.1, 20.0)
@@ -41,16 +41,8 @@ class TestScoreNetwork(BotorchTestCase):
             net.label_from_target(1.0), (1 - y.mean().item()) / y.std().item(), 4
         )
         for target, sign in ((1.0, 1.0), (0.0, -1.0)):
-            out = sample_from_prior(
-                net,
-                SDE,
-                256,
-                2,
-                num_steps=100,
-                target_score=target,
-                guidance_weight=1.0,
-                generator=torch.Generator().manual_seed(2),
-            )
+            guidance = Guidance(target, 1.0, generator=torch.Generator().manual_seed(2))
+            out = sample_from_prior(net, SDE, 256, 2, num_steps=100, guidance=guidance)
             self.assertGreater((sign * out.mean(-1) > 0).float().mean().item(), 0.85)
 
 
@@ -69,9 +61,7 @@ class TestEditing(BotorchTestCase):
             m=m,
             M=1000,
             num_steps=None,
-            target_score=1.0,
-            guidance_weight=2.0,
-            generator=torch.Generator().manual_seed(seed),
+            guidance=Guidance(1.0, 2.0, generator=torch.Generator().manual_seed(seed)),
         )
 
     def test_m_zero_returns_the_designs(self) -> None:

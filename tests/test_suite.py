@@ -7,16 +7,10 @@ from botorch.test_functions import synthetic
 from botorch.utils.testing import BotorchTestCase
 
 from botorch_demo.tasks import SUITES, list_tasks, load_task, suite_tasks
-from botorch_demo.tasks.suite import (
-    SAMPLE_SIZE,
-    SUITE_TASKS,
-    MixedOracle,
-    PairwiseSequenceModel,
-    generate,
-    pairwise_optimum,
-    sequence_model,
-    space_size,
-)
+from botorch_demo.tasks.generated import SAMPLE_SIZE, generate, sequence_model
+from botorch_demo.tasks.oracles import MixedOracle
+from botorch_demo.tasks.pairwise import PairwiseSequenceModel, pairwise_optimum
+from botorch_demo.tasks.suite import SUITE_TASKS, space_size
 
 ROBUSTNESS = suite_tasks("robustness")
 
@@ -103,7 +97,7 @@ class TestEverySuiteTask(BotorchTestCase):
                 fn = getattr(synthetic, spec.function)(dim=spec.dim)
                 task = load_task(name)
                 self.assertEqual(task.y_max, -fn.optimal_value)
-                x = torch.tensor(fn._optimizers[:1], dtype=torch.float64)
+                x = fn.optimizers[:1].to(torch.float64)
                 self.assertAlmostEqual(float(task.oracle(x)), -fn.optimal_value, places=4)
                 # maximised: a random design scores below the optimum
                 self.assertTrue((task.train_Y < task.y_max).all())

@@ -3,12 +3,14 @@
 Every task is described by a :class:`TaskSpec`. The loaders in
 :mod:`botorch_demo.tasks.loaders` read a spec to find and shape the data, so
 adding a task that design-bench ships as ``<folder>/<prefix>-{x,y}-<i>.npy`` shards
-only needs a new :class:`TaskSpec` (see :func:`register_task`).
+only needs a new :class:`TaskSpec` (see :func:`register_task`). The paper's tasks
+are :data:`PAPER_TASKS`; ``import botorch_demo.tasks`` registers them
+(:func:`register_paper_tasks`) and the robustness suite's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -57,7 +59,7 @@ class TaskSpec:
             ``"unavailable"`` (the oracle raises ``NotImplementedError``).
         provenance: One-line description of where the data comes from.
         builder: For a task the package generates itself (the robustness suite,
-            :mod:`botorch_demo.tasks.suite`): a function of the spec that returns
+            :mod:`botorch_demo.tasks.generated`): a function of the spec that returns
             the whole :class:`OfflineTask`, normalisation constants included.
     """
 
@@ -113,6 +115,22 @@ def register_task(spec: TaskSpec) -> None:
     TASK_SPECS[spec.name] = spec
 
 
+def register_tasks(specs: Iterable[TaskSpec]) -> None:
+    """Register each spec unless that same spec is already registered.
+
+    Calling it twice with the same specs registers them once.
+
+    Args:
+        specs: Task descriptions (see :func:`register_task`).
+
+    Raises:
+        ValueError: If a name is taken by a different spec, or as :func:`register_task`.
+    """
+    for spec in specs:
+        if TASK_SPECS.get(spec.name) != spec:
+            register_task(spec)
+
+
 def list_tasks() -> list[str]:
     """Return the names accepted by :func:`load_task`, sorted."""
     return sorted(TASK_SPECS)
@@ -142,7 +160,8 @@ def get_spec(name: str) -> TaskSpec:
     )
 
 
-for _spec in (
+#: The DEMO paper's tasks (NAS aside), in registration order.
+PAPER_TASKS: tuple[TaskSpec, ...] = (
     TaskSpec(
         name="tfbind8",
         design_bench_name="TFBind8-Exact-v0",
@@ -229,5 +248,9 @@ for _spec in (
             "MuJoCo and pretrained policies, not available here."
         ),
     ),
-):
-    register_task(_spec)
+)
+
+
+def register_paper_tasks() -> None:
+    """Register :data:`PAPER_TASKS`; calling it again is a no-op."""
+    register_tasks(PAPER_TASKS)

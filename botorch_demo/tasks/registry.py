@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 OracleKind = Literal["lookup", "levy", "unavailable", "generated"]
 
 # Full-dataset min and max of y for the seven tasks of the DEMO paper, from the
-# DEMO authors' public files (see /work/shared/data/README.md). Normalised score =
+# DEMO authors' public files (the table in docs/tasks.md). Normalised score =
 # (y - y_min) / (y_max - y_min). Keyed by design-bench task id.
 NORMALIZATION_CONSTANTS: dict[str, tuple[float, float]] = {
     "TFBind8-Exact-v0": (0.0, 1.0),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from botorch_demo.tasks.task import OfflineTask
@@ -160,40 +160,68 @@ def get_spec(name: str) -> TaskSpec:
     )
 
 
+def _tf_bind(length: int, factor: str, provenance: str, **offline_rule: Any) -> TaskSpec:
+    """A design-bench TF Bind task: DNA ``length``-mers with an exact lookup oracle.
+
+    Args:
+        length: Sequence length (8 or 10); the tokens are the 4 bases.
+        factor: The transcription factor in design-bench's folder name, e.g. ``"pho4"``.
+        provenance: One line on the data.
+        **offline_rule: Further :class:`TaskSpec` fields (files, offline subset).
+    """
+    return TaskSpec(
+        name=f"tfbind{length}",
+        design_bench_name=f"TFBind{length}-Exact-v0",
+        dim=length,
+        num_categories=4,
+        folder=f"tf_bind_{length}-{factor}",
+        prefix=f"tf_bind_{length}",
+        max_percentile=50.0,
+        oracle_kind="lookup",
+        provenance=provenance,
+        **offline_rule,
+    )
+
+
+def _user_supplied(folder: str, title: str, oracle: str, **fields: Any) -> TaskSpec:
+    """A continuous design-bench task read from the user's folder, without an oracle.
+
+    Args:
+        folder: The task's sub-folder of shards, also their file prefix.
+        title: The task's name in design-bench's paper, e.g. ``"Ant Morphology"``.
+        oracle: What its oracle is or needs, which is why it does not run here.
+        **fields: ``name``, ``design_bench_name``, ``dim`` and ``max_percentile``.
+    """
+    return TaskSpec(
+        num_categories=None,
+        folder=folder,
+        prefix=folder,
+        provenance=f"design-bench {title} (user-supplied files); its oracle {oracle}, "
+        "not available here.",
+        **fields,
+    )
+
+
+_NEEDS_MUJOCO = "needs MuJoCo and pretrained policies"
+
 #: The DEMO paper's tasks (NAS aside), in registration order.
 PAPER_TASKS: tuple[TaskSpec, ...] = (
-    TaskSpec(
-        name="tfbind8",
-        design_bench_name="TFBind8-Exact-v0",
-        dim=8,
-        num_categories=4,
-        folder="tf_bind_8-SIX6_REF_R1",
-        prefix="tf_bind_8",
+    _tf_bind(
+        8,
+        "SIX6_REF_R1",
+        "design-bench TF Bind 8 (SIX6_REF_R1): all 4^8 DNA 8-mers with binding "
+        "scores; the full 65,792-row set is the exact oracle.",
         embedded_file="tfbind8.npz",
-        max_percentile=50.0,
-        oracle_kind="lookup",
-        provenance=(
-            "design-bench TF Bind 8 (SIX6_REF_R1): all 4^8 DNA 8-mers with binding "
-            "scores; the full 65,792-row set is the exact oracle."
-        ),
     ),
-    TaskSpec(
-        name="tfbind10",
-        design_bench_name="TFBind10-Exact-v0",
-        dim=10,
-        num_categories=4,
-        folder="tf_bind_10-pho4",
-        prefix="tf_bind_10",
+    _tf_bind(
+        10,
+        "pho4",
+        "design-bench TF Bind 10 (pho4): 8,321,066 rows over all 4^10 DNA "
+        "10-mers; exact lookup oracle keeps the last row per sequence; DEMO's "
+        "50,000-design offline subset.",
         compact_file="tf_bind_10-pho4.npz",
-        max_percentile=50.0,
         sort_stride=83,
         max_samples=50_000,
-        oracle_kind="lookup",
-        provenance=(
-            "design-bench TF Bind 10 (pho4): 8,321,066 rows over all 4^10 DNA "
-            "10-mers; exact lookup oracle keeps the last row per sequence; DEMO's "
-            "50,000-design offline subset."
-        ),
     ),
     TaskSpec(
         name="levy",
@@ -209,44 +237,32 @@ PAPER_TASKS: tuple[TaskSpec, ...] = (
             "30,000 points from sample_uniform(seed=123), float32, clipped."
         ),
     ),
-    TaskSpec(
+    _user_supplied(
+        "superconductor",
+        "Superconductor",
+        "is a random forest trained by design-bench",
         name="superconductor",
         design_bench_name="Superconductor-RandomForest-v0",
         dim=86,
-        num_categories=None,
-        folder="superconductor",
-        prefix="superconductor",
         max_percentile=80.0,
-        provenance=(
-            "design-bench Superconductor (user-supplied files); its oracle is a "
-            "random forest trained by design-bench, not available here."
-        ),
     ),
-    TaskSpec(
+    _user_supplied(
+        "ant_morphology",
+        "Ant Morphology",
+        _NEEDS_MUJOCO,
         name="ant",
         design_bench_name="AntMorphology-Exact-v0",
         dim=60,
-        num_categories=None,
-        folder="ant_morphology",
-        prefix="ant_morphology",
         max_percentile=40.0,
-        provenance=(
-            "design-bench Ant Morphology (user-supplied files); its oracle needs "
-            "MuJoCo and pretrained policies, not available here."
-        ),
     ),
-    TaskSpec(
+    _user_supplied(
+        "dkitty_morphology",
+        "D'Kitty Morphology",
+        _NEEDS_MUJOCO,
         name="dkitty",
         design_bench_name="DKittyMorphology-Exact-v0",
         dim=56,
-        num_categories=None,
-        folder="dkitty_morphology",
-        prefix="dkitty_morphology",
         max_percentile=40.0,
-        provenance=(
-            "design-bench D'Kitty Morphology (user-supplied files); its oracle needs "
-            "MuJoCo and pretrained policies, not available here."
-        ),
     ),
 )
 

@@ -30,7 +30,7 @@ def cell_record(seed: int, **extra: float) -> dict:
     return record
 
 
-def test_new_columns_in_summary_csv_and_markdown() -> None:
+def test_extra_metric_columns_in_summary_csv_and_markdown() -> None:
     metrics = {"p100_k128": 0.7, "p80": 0.6, "diversity": 3.0, "novelty": 1.5}
     records = [cell_record(0, **metrics), cell_record(1, **{**metrics, "novelty": 2.5})]
     (row,) = summarize(records)
@@ -46,7 +46,7 @@ def test_new_columns_in_summary_csv_and_markdown() -> None:
     assert "seq-l8-v4 (paper)" not in text
 
 
-def test_cells_stored_before_the_new_metrics_still_report() -> None:
+def test_cells_without_the_extra_metrics_still_report() -> None:
     (row,) = summarize([cell_record(0), cell_record(1)])
     assert row["p80_mean"] is None
     text = markdown_text([row], [], ["seq-l8-v4"], ["grad"], {"grad": "Grad"}, META)

@@ -59,3 +59,97 @@ def make_quadratic() -> Callable[..., tuple[torch.Tensor, torch.Tensor, torch.Te
 def make_mixed() -> Callable[..., tuple]:
     """:func:`mixed_data`."""
     return mixed_data
+
+
+# ----------------------------------------------------------------------- tasks
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+TF8_FOLDER = "tf_bind_8-SIX6_REF_R1"
+
+
+def write_shards(folder: Path, prefix: str, x: np.ndarray, y: np.ndarray, n: int) -> None:
+    """Split ``x``, ``y`` into ``n`` design-bench shards ``<prefix>-{x,y}-<i>.npy``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (xs, ys) in enumerate(zip(np.array_split(x, n), np.array_split(y, n), strict=True)):
+        np.save(folder / f"{prefix}-x-{i}.npy", xs)
+        np.save(folder / f"{prefix}-y-{i}.npy", ys)
+
+
+def last_row_reference(codes: np.ndarray, y: np.ndarray) -> dict[int, float]:
+    """Last-wins map from code to score, built by an explicit loop (like design-bench)."""
+    table: dict[int, float] = {}
+    for code, value in zip(codes.tolist(), y.reshape(-1).tolist(), strict=True):
+        table[code] = value
+    return table
+
+
+def enumerate_space(length: int, V: int) -> torch.Tensor:
+    """All ``V**length`` sequences, ``N x length`` long (the brute-force reference)."""
+    return torch.cartesian_prod(*[torch.arange(V)] * length).reshape(-1, length)
+
+
+@pytest.fixture(scope="session")
+def tfbind8_task():
+    """``load_task("tfbind8")`` from the package data (read-only: shared by tests)."""
+    from botorch_demo.tasks import load_task
+
+    return load_task("tfbind8")
+
+
+@pytest.fixture(scope="session")
+def tfbind8_file() -> Path:
+    """The TF Bind 8 file shipped in the package."""
+    return Path(__file__).parents[1] / "botorch_demo" / "data" / "tfbind8.npz"
+
+
+@pytest.fixture(scope="session")
+def tfbind8_arrays(tfbind8_file: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The full TF Bind 8 data as shipped: ``x`` uint8 tokens, ``y`` float32 ``n x 1``."""
+    with np.load(tfbind8_file) as z:
+        return z["x"], z["y"]
+
+
+@pytest.fixture
+def real_tf8_folder() -> Path:
+    """design-bench's TF Bind 8 folder under ``$BOTORCH_DEMO_DATA``; skips without it."""
+    from botorch_demo.tasks import ENV_VAR
+
+    env = os.environ.get(ENV_VAR)
+    folder = Path(env) / "design_bench_data" / TF8_FOLDER if env else None
+    if folder is None or not folder.is_dir():
+        pytest.skip(f"{ENV_VAR} unset or lacks design_bench_data/{TF8_FOLDER}")
+    return folder
+
+
+@pytest.fixture
+def make_shards() -> Callable[[Path, str, np.ndarray, np.ndarray, int], None]:
+    """:func:`write_shards`."""
+    return write_shards
+
+
+@pytest.fixture
+def make_last_row_reference() -> Callable[[np.ndarray, np.ndarray], dict[int, float]]:
+    """:func:`last_row_reference`."""
+    return last_row_reference
+
+
+@pytest.fixture
+def make_sequence_space() -> Callable[[int, int], torch.Tensor]:
+    """:func:`enumerate_space`."""
+    return enumerate_space
+
+
+@pytest.fixture(
+    params=[
+        "cpu",
+        pytest.param(
+            "cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+        ),
+    ]
+)
+def tasks_device(request: pytest.FixtureRequest) -> torch.device:
+    """Each device the tasks package is checked on: the CPU, and CUDA where there is one."""
+    return torch.device(request.param)

@@ -1,5 +1,8 @@
 """Offline-MBO tasks: offline datasets, exact oracles and the evaluation protocol.
 
+Importing the package registers the paper's tasks and the robustness suite's, so
+:func:`load_task` and :func:`list_tasks` know them by name.
+
 Example:
     >>> from botorch_demo.tasks import load_task, list_tasks, score_candidates
     >>> task = load_task("tfbind8")
@@ -13,6 +16,7 @@ from botorch_demo.tasks.design_bench_io import (
     iter_shards,
     read_design_bench_folder,
 )
+from botorch_demo.tasks.generated import register_suite_tasks
 from botorch_demo.tasks.loaders import ENV_VAR, load_task
 from botorch_demo.tasks.offline import offline_indices
 from botorch_demo.tasks.oracles import (
@@ -34,10 +38,14 @@ from botorch_demo.tasks.registry import (
     NORMALIZATION_CONSTANTS,
     TaskSpec,
     list_tasks,
+    register_paper_tasks,
     register_task,
 )
 from botorch_demo.tasks.suite import SUITE_TASKS, SUITES, list_suites, suite_tasks
 from botorch_demo.tasks.task import OfflineTask, TaskInfo
+
+register_paper_tasks()
+register_suite_tasks()
 
 __all__ = [
     "DEFAULT_BUDGET",

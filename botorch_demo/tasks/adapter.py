@@ -50,23 +50,7 @@ def task_from_design_bench(
         ValueError: If the object lacks the interface, its arrays are malformed,
             or no normalisation constants are known for ``name``.
     """
-    missing = [a for a in _REQUIRED if not hasattr(db_task, a)]
-    if missing or not callable(getattr(db_task, "predict", None)):
-        raise ValueError(
-            f"Expected a design-bench-like task with {', '.join(_REQUIRED)} "
-            f"(predict callable); missing: {missing or ['callable predict']}."
-        )
-    x, y = np.asarray(db_task.x), np.asarray(db_task.y)
-    if x.ndim != 2:
-        raise ValueError(
-            f"x must be n x d, got {x.shape}; for a discrete design-bench task "
-            "with logits, call task.map_to_integers() first."
-        )
-    if y.size != x.shape[0]:
-        raise ValueError(f"x has {x.shape[0]} rows but y has shape {y.shape}.")
-    y = y.reshape(-1, 1)
-    if np.isnan(y).any() or np.isnan(x).any():
-        raise ValueError("x and y must not contain NaN.")
+    x, y = _offline_arrays(db_task)
     design_bench_name, lo, hi = _constants(name, y_min, y_max)
     dim = x.shape[1]
     num_categories = None
@@ -104,6 +88,32 @@ def task_from_design_bench(
         y_max=hi,
         info=info,
     )
+
+
+def _offline_arrays(db_task: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Check the object's interface and return its ``x`` (``n x d``) and ``y`` (``n x 1``).
+
+    Raises:
+        ValueError: If the interface is incomplete or the arrays are malformed.
+    """
+    missing = [a for a in _REQUIRED if not hasattr(db_task, a)]
+    if missing or not callable(getattr(db_task, "predict", None)):
+        raise ValueError(
+            f"Expected a design-bench-like task with {', '.join(_REQUIRED)} "
+            f"(predict callable); missing: {missing or ['callable predict']}."
+        )
+    x, y = np.asarray(db_task.x), np.asarray(db_task.y)
+    if x.ndim != 2:
+        raise ValueError(
+            f"x must be n x d, got {x.shape}; for a discrete design-bench task "
+            "with logits, call task.map_to_integers() first."
+        )
+    if y.size != x.shape[0]:
+        raise ValueError(f"x has {x.shape[0]} rows but y has shape {y.shape}.")
+    y = y.reshape(-1, 1)
+    if np.isnan(y).any() or np.isnan(x).any():
+        raise ValueError("x and y must not contain NaN.")
+    return x, y
 
 
 def _constants(name: str, y_min: float | None, y_max: float | None) -> tuple[str, float, float]:

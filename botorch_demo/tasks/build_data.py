@@ -2,10 +2,12 @@
 
 The file holds design-bench's full TF Bind 8 (SIX6_REF_R1) dataset, 65,792 rows:
 ``x`` as uint8 tokens (``65792 x 8``) and ``y`` as float32 scores (``65792 x 1``),
-in design-bench's row order. It was built once with::
+in design-bench's row order. It is built from a design-bench data folder, one
+holding ``tf_bind_8-SIX6_REF_R1/tf_bind_8-{x,y}-0.npy`` (int32 tokens 0..3 for
+A, C, G, T and float32 scores; see ``docs/tasks.md``), with::
 
     python -m botorch_demo.tasks.build_data \\
-        /work/shared/data/design_bench_data botorch_demo/data/tfbind8.npz
+        <design_bench_data folder> botorch_demo/data/tfbind8.npz
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 Every oracle maps an ``n x d`` tensor of raw designs to an ``n x 1`` float64
 tensor on the same device, checks its input at the boundary and is vectorised over
 designs.
+
+The paper's tasks use :class:`LookupOracle` (TF Bind), :class:`LevyOracle`,
+:class:`PredictOracle` (an installed design-bench task) and
+:class:`UnavailableOracle`; the robustness suite uses :class:`SyntheticOracle`,
+:class:`SequenceOracle` and :class:`MixedOracle`.
 """
 
 from __future__ import annotations
@@ -10,10 +15,16 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from botorch.test_functions.synthetic import SyntheticTestFunction
+
+    from botorch_demo.tasks.pairwise import PairwiseSequenceModel
 
 
 class Oracle(ABC):
@@ -271,3 +282,93 @@ class UnavailableOracle(Oracle):
 
     def _evaluate(self, X: Tensor) -> Tensor:  # pragma: no cover - unreachable
         raise NotImplementedError(self.reason)
+
+
+class SequenceOracle(Oracle):
+    """Exact oracle of a categorical sequence task (a :class:`PairwiseSequenceModel`).
+
+    Args:
+        name: Task name.
+        model: The pairwise model.
+    """
+
+    def __init__(self, name: str, model: PairwiseSequenceModel) -> None:
+        super().__init__(name, model.length, num_categories=model.num_categories)
+        self.model = model
+
+    def _evaluate(self, X: Tensor) -> Tensor:
+        return self.model(X).unsqueeze(-1)
+
+
+class SyntheticOracle(Oracle):
+    """``y = -f(x)`` for a BoTorch synthetic test function ``f`` (maximised).
+
+    Args:
+        name: Task name.
+        function: The BoTorch test function (noise-free values are used).
+        bounds: ``(lower, upper)`` of its box (the same for every column).
+    """
+
+    def __init__(
+        self, name: str, function: SyntheticTestFunction, bounds: tuple[float, float]
+    ) -> None:
+        super().__init__(name, function.dim, bounds=bounds)
+        self.function = function
+
+    def _evaluate(self, X: Tensor) -> Tensor:
+        f = self.function.to(device=X.device, dtype=torch.float64)
+        return -f.evaluate_true(X.to(torch.float64)).unsqueeze(-1)
+
+
+class MixedOracle(Oracle):
+    """Mixed task: continuous columns in ``[0, 1]`` and categorical columns.
+
+    ``y = g(c) - sum_j (3 z_j^2 + 0.5 (1 - cos(8 pi z_j)))`` with
+    ``z = x - centres[c_0]``: ``g`` is a :class:`PairwiseSequenceModel` on the
+    categorical columns ``c`` and the first categorical column moves the optimum
+    of the continuous part (a rippled bowl, minimum 0 at ``z = 0``). The centres
+    lie in ``[0.2, 0.8]``, so ``max y = max g`` exactly.
+
+    Args:
+        name: Task name.
+        num_continuous: Number of continuous columns (the first columns).
+        model: Pairwise model of the categorical columns (the last columns).
+        centres: ``V x num_continuous`` optimum of the continuous part per
+            category of the first categorical column.
+    """
+
+    def __init__(
+        self, name: str, num_continuous: int, model: PairwiseSequenceModel, centres: Tensor
+    ) -> None:
+        super().__init__(name, num_continuous + model.length)
+        self.num_continuous = num_continuous
+        self.model = model
+        self.centres = centres
+
+    def validate(self, X: Tensor) -> None:
+        """Base checks, then ``[0, 1]`` continuous and integer categorical columns.
+
+        Raises:
+            TypeError: If ``X`` is not a tensor.
+            ValueError: With a message naming the problem.
+        """
+        super().validate(X)
+        x, c = X[:, : self.num_continuous], X[:, self.num_continuous :]
+        if not torch.isfinite(X).all() or (x < 0).any() or (x > 1).any():
+            raise ValueError(
+                f"{self.name}: continuous columns 0..{self.num_continuous - 1} must lie in "
+                "[0, 1] (clamp to task.bounds)."
+            )
+        V = self.model.num_categories
+        if (c != torch.round(c)).any() or (c < 0).any() or (c > V - 1).any():
+            raise ValueError(
+                f"{self.name}: columns {self.num_continuous}..{self.dim - 1} are categorical: "
+                f"every entry must be an integer in 0..{V - 1}."
+            )
+
+    def _evaluate(self, X: Tensor) -> Tensor:
+        X = X.to(torch.float64)
+        x, c = X[:, : self.num_continuous], X[:, self.num_continuous :].long()
+        z = x - self.centres.to(X.device)[c[:, 0]]
+        bowl = (3.0 * z**2 + 0.5 * (1.0 - torch.cos(8.0 * math.pi * z))).sum(dim=-1)
+        return (self.model(c) - bowl).unsqueeze(-1)

@@ -3,14 +3,16 @@
 Every task is described by a :class:`TaskSpec`. The loaders in
 :mod:`botorch_demo.tasks.loaders` read a spec to find and shape the data, so
 adding a task that design-bench ships as ``<folder>/<prefix>-{x,y}-<i>.npy`` shards
-only needs a new :class:`TaskSpec` (see :func:`register_task`).
+only needs a new :class:`TaskSpec` (see :func:`register_task`). The paper's tasks
+are :data:`PAPER_TASKS`; ``import botorch_demo.tasks`` registers them
+(:func:`register_paper_tasks`) and the robustness suite's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from botorch_demo.tasks.task import OfflineTask
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 OracleKind = Literal["lookup", "levy", "unavailable", "generated"]
 
 # Full-dataset min and max of y for the seven tasks of the DEMO paper, from the
-# DEMO authors' public files (see /work/shared/data/README.md). Normalised score =
+# DEMO authors' public files (the table in docs/tasks.md). Normalised score =
 # (y - y_min) / (y_max - y_min). Keyed by design-bench task id.
 NORMALIZATION_CONSTANTS: dict[str, tuple[float, float]] = {
     "TFBind8-Exact-v0": (0.0, 1.0),
@@ -57,7 +59,7 @@ class TaskSpec:
             ``"unavailable"`` (the oracle raises ``NotImplementedError``).
         provenance: One-line description of where the data comes from.
         builder: For a task the package generates itself (the robustness suite,
-            :mod:`botorch_demo.tasks.suite`): a function of the spec that returns
+            :mod:`botorch_demo.tasks.generated`): a function of the spec that returns
             the whole :class:`OfflineTask`, normalisation constants included.
     """
 
@@ -113,6 +115,22 @@ def register_task(spec: TaskSpec) -> None:
     TASK_SPECS[spec.name] = spec
 
 
+def register_tasks(specs: Iterable[TaskSpec]) -> None:
+    """Register each spec unless that same spec is already registered.
+
+    Calling it twice with the same specs registers them once.
+
+    Args:
+        specs: Task descriptions (see :func:`register_task`).
+
+    Raises:
+        ValueError: If a name is taken by a different spec, or as :func:`register_task`.
+    """
+    for spec in specs:
+        if TASK_SPECS.get(spec.name) != spec:
+            register_task(spec)
+
+
 def list_tasks() -> list[str]:
     """Return the names accepted by :func:`load_task`, sorted."""
     return sorted(TASK_SPECS)
@@ -142,39 +160,68 @@ def get_spec(name: str) -> TaskSpec:
     )
 
 
-for _spec in (
-    TaskSpec(
-        name="tfbind8",
-        design_bench_name="TFBind8-Exact-v0",
-        dim=8,
+def _tf_bind(length: int, factor: str, provenance: str, **offline_rule: Any) -> TaskSpec:
+    """A design-bench TF Bind task: DNA ``length``-mers with an exact lookup oracle.
+
+    Args:
+        length: Sequence length (8 or 10); the tokens are the 4 bases.
+        factor: The transcription factor in design-bench's folder name, e.g. ``"pho4"``.
+        provenance: One line on the data.
+        **offline_rule: Further :class:`TaskSpec` fields (files, offline subset).
+    """
+    return TaskSpec(
+        name=f"tfbind{length}",
+        design_bench_name=f"TFBind{length}-Exact-v0",
+        dim=length,
         num_categories=4,
-        folder="tf_bind_8-SIX6_REF_R1",
-        prefix="tf_bind_8",
-        embedded_file="tfbind8.npz",
+        folder=f"tf_bind_{length}-{factor}",
+        prefix=f"tf_bind_{length}",
         max_percentile=50.0,
         oracle_kind="lookup",
-        provenance=(
-            "design-bench TF Bind 8 (SIX6_REF_R1): all 4^8 DNA 8-mers with binding "
-            "scores; the full 65,792-row set is the exact oracle."
-        ),
+        provenance=provenance,
+        **offline_rule,
+    )
+
+
+def _user_supplied(folder: str, title: str, oracle: str, **fields: Any) -> TaskSpec:
+    """A continuous design-bench task read from the user's folder, without an oracle.
+
+    Args:
+        folder: The task's sub-folder of shards, also their file prefix.
+        title: The task's name in design-bench's paper, e.g. ``"Ant Morphology"``.
+        oracle: What its oracle is or needs, which is why it does not run here.
+        **fields: ``name``, ``design_bench_name``, ``dim`` and ``max_percentile``.
+    """
+    return TaskSpec(
+        num_categories=None,
+        folder=folder,
+        prefix=folder,
+        provenance=f"design-bench {title} (user-supplied files); its oracle {oracle}, "
+        "not available here.",
+        **fields,
+    )
+
+
+_NEEDS_MUJOCO = "needs MuJoCo and pretrained policies"
+
+#: The DEMO paper's tasks (NAS aside), in registration order.
+PAPER_TASKS: tuple[TaskSpec, ...] = (
+    _tf_bind(
+        8,
+        "SIX6_REF_R1",
+        "design-bench TF Bind 8 (SIX6_REF_R1): all 4^8 DNA 8-mers with binding "
+        "scores; the full 65,792-row set is the exact oracle.",
+        embedded_file="tfbind8.npz",
     ),
-    TaskSpec(
-        name="tfbind10",
-        design_bench_name="TFBind10-Exact-v0",
-        dim=10,
-        num_categories=4,
-        folder="tf_bind_10-pho4",
-        prefix="tf_bind_10",
+    _tf_bind(
+        10,
+        "pho4",
+        "design-bench TF Bind 10 (pho4): 8,321,066 rows over all 4^10 DNA "
+        "10-mers; exact lookup oracle keeps the last row per sequence; DEMO's "
+        "50,000-design offline subset.",
         compact_file="tf_bind_10-pho4.npz",
-        max_percentile=50.0,
         sort_stride=83,
         max_samples=50_000,
-        oracle_kind="lookup",
-        provenance=(
-            "design-bench TF Bind 10 (pho4): 8,321,066 rows over all 4^10 DNA "
-            "10-mers; exact lookup oracle keeps the last row per sequence; DEMO's "
-            "50,000-design offline subset."
-        ),
     ),
     TaskSpec(
         name="levy",
@@ -190,44 +237,36 @@ for _spec in (
             "30,000 points from sample_uniform(seed=123), float32, clipped."
         ),
     ),
-    TaskSpec(
+    _user_supplied(
+        "superconductor",
+        "Superconductor",
+        "is a random forest trained by design-bench",
         name="superconductor",
         design_bench_name="Superconductor-RandomForest-v0",
         dim=86,
-        num_categories=None,
-        folder="superconductor",
-        prefix="superconductor",
         max_percentile=80.0,
-        provenance=(
-            "design-bench Superconductor (user-supplied files); its oracle is a "
-            "random forest trained by design-bench, not available here."
-        ),
     ),
-    TaskSpec(
+    _user_supplied(
+        "ant_morphology",
+        "Ant Morphology",
+        _NEEDS_MUJOCO,
         name="ant",
         design_bench_name="AntMorphology-Exact-v0",
         dim=60,
-        num_categories=None,
-        folder="ant_morphology",
-        prefix="ant_morphology",
         max_percentile=40.0,
-        provenance=(
-            "design-bench Ant Morphology (user-supplied files); its oracle needs "
-            "MuJoCo and pretrained policies, not available here."
-        ),
     ),
-    TaskSpec(
+    _user_supplied(
+        "dkitty_morphology",
+        "D'Kitty Morphology",
+        _NEEDS_MUJOCO,
         name="dkitty",
         design_bench_name="DKittyMorphology-Exact-v0",
         dim=56,
-        num_categories=None,
-        folder="dkitty_morphology",
-        prefix="dkitty_morphology",
         max_percentile=40.0,
-        provenance=(
-            "design-bench D'Kitty Morphology (user-supplied files); its oracle needs "
-            "MuJoCo and pretrained policies, not available here."
-        ),
     ),
-):
-    register_task(_spec)
+)
+
+
+def register_paper_tasks() -> None:
+    """Register :data:`PAPER_TASKS`; calling it again is a no-op."""
+    register_tasks(PAPER_TASKS)

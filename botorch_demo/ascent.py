@@ -10,8 +10,7 @@ standardised design space:
 
 * ``"sgd"``: Eq. (6) as printed, ``x <- x + eta * grad``. How far a design moves
   depends on the scale of the surrogate's gradient, which differs by orders of
-  magnitude between tasks (issue 10: 2 standard units per coordinate on a small
-  categorical task, 0.01 on Levy, with the paper's eta).
+  magnitude between tasks (``docs/robustness_choices.md``).
 * ``"adam"``: Adam on the designs with learning rate ``eta``, which is what the
   authors' code does (their comments give 1e-1 for discrete and 1e-3 for
   continuous tasks, the paper's numbers). Adam's per-coordinate normalisation

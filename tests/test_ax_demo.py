@@ -25,6 +25,7 @@ from botorch_demo.ax import (
     demo_generation_strategy,
     resolve_demo_config,
 )
+from botorch_demo.ax.pool import Admissibility, candidates
 from botorch_demo.exceptions import CandidateShortfallError
 from botorch_demo.rows import first_occurrences
 
@@ -77,7 +78,7 @@ class TestDEMONode(unittest.TestCase):
         )
         trials = client.get_next_trials(max_trials=4)
         generator = client._generation_strategy.adapter.generator
-        self.assertEqual(generator._sign, -1.0)
+        self.assertEqual(generator.model_cache.sign, -1.0)
         # Predictions come back in the metric's own units and direction.
         points = frame.drop(columns="score").to_dict("records")[:50]
         predicted = [p["score"][0] for p in client.predict(points)]
@@ -205,7 +206,7 @@ class TestDEMOGeneratorCaching(unittest.TestCase):
         generator = DEMOGenerator(**SMOKE, batch_size=8)
         generator.fit([dataset], digest)
         observed = generator._data.Z
-        Z, pred = generator._candidates(StingyDEMO(), 8, 0, observed, {}, None)
+        Z, pred = candidates(StingyDEMO(), generator._data, 8, 0, observed, Admissibility({}, None))
         self.assertEqual(Z.shape[0], 8)
         self.assertEqual(int(first_occurrences(torch.cat([observed, Z])).sum()), len(observed) + 8)
         self.assertTrue(torch.equal(pred, pred.sort(descending=True).values))

@@ -43,6 +43,11 @@ logger = get_logger(__name__)
 DEMO_METADATA_KEY = "demo_model"
 
 
+def _from_cache(name: str, doc: str) -> property:
+    """A read-only property of the generator that reads its model cache's ``name``."""
+    return property(lambda self: getattr(self.model_cache, name), doc=doc)
+
+
 class DEMOGenerator(TorchGenerator):
     """DEMO (Design Editing for offline MBO) behind Ax's generator registry.
 
@@ -102,29 +107,17 @@ class DEMOGenerator(TorchGenerator):
         self._data: TrainingData | None = None
         self._observed: Observed | None = None
 
-    @property
-    def seed(self) -> int:
-        """Seed of training and generation (a loaded checkpoint's, when drawn)."""
-        return self.model_cache.seed
-
-    @property
-    def num_trainings(self) -> int:
-        """How often a model was trained."""
-        return self.model_cache.num_trainings
-
-    @property
-    def num_checkpoint_loads(self) -> int:
-        """How often a model was loaded from ``checkpoint_dir``."""
-        return self.model_cache.num_checkpoint_loads
-
-    @property
-    def last_training_seconds(self) -> float:
-        """Seconds of the last training (0.0 when loaded from a checkpoint)."""
-        return self.model_cache.last_training_seconds
-
-    @property
-    def _model(self) -> DEMO | None:
-        return self.model_cache.model
+    seed = _from_cache(
+        "seed", "Seed of training and generation (a loaded checkpoint's, when drawn)."
+    )
+    num_trainings = _from_cache("num_trainings", "How often a model was trained.")
+    num_checkpoint_loads = _from_cache(
+        "num_checkpoint_loads", "How often a model was loaded from ``checkpoint_dir``."
+    )
+    last_training_seconds = _from_cache(
+        "last_training_seconds", "Seconds of the last training (0.0 after a checkpoint load)."
+    )
+    _model = _from_cache("model", "The trained model (None before training).")
 
     # ------------------------------------------------------------------ fitting
     def fit(

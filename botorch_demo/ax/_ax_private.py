@@ -69,7 +69,7 @@ def _private(obj: Any, owner: type, name: str) -> Any:
     """``obj.<name>``, a private attribute of Ax's class ``owner``.
 
     Raises:
-        AxError: If this Ax version no longer has the attribute.
+        AxError: If this Ax version does not have the attribute.
     """
     if not hasattr(obj, name):  # pragma: no cover - only with another Ax
         raise AxError(

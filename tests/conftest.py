@@ -6,8 +6,15 @@ needs by name; the sections follow the package's layout.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import functools
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -62,10 +69,7 @@ def make_mixed() -> Callable[..., tuple]:
 
 
 # ----------------------------------------------------------------------- tasks
-import os  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
 
 TF8_FOLDER = "tf_bind_8-SIX6_REF_R1"
 
@@ -153,3 +157,151 @@ def make_sequence_space() -> Callable[[int, int], torch.Tensor]:
 def tasks_device(request: pytest.FixtureRequest) -> torch.device:
     """Each device the tasks package is checked on: the CPU, and CUDA where there is one."""
     return torch.device(request.param)
+
+
+# -------------------------------------------------------------------------- ax
+# Ax is imported when an Ax fixture is first used, so other tests do not pay for it.
+
+
+if TYPE_CHECKING:
+    from ax.api.client import Client
+
+    from botorch_demo.tasks import OfflineTask
+
+#: DEMO node kwargs that train in a blink: the smoke preset with one epoch each.
+AX_SMOKE = {"config": "smoke", "config_overrides": {"surrogate_epochs": 1, "diffusion_epochs": 1}}
+#: Parameter names of the TF Bind 8 experiments; values are the letters ACGT.
+TF8_NAMES = [f"p{i}" for i in range(8)]
+_LETTERS = np.array(list("ACGT"))
+
+
+@functools.cache
+def load_tf8() -> OfflineTask:
+    """TF Bind 8, loaded once per session."""
+    from botorch_demo.tasks import load_task
+
+    return load_task("tfbind8")
+
+
+def build_tf8_frame(n: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """The TF8 offline set (or a seeded random subset of n rows) as a DataFrame."""
+    task = load_tf8()
+    X, Y = task.train_X, task.train_Y
+    if n is not None:
+        rows = torch.randperm(X.shape[0], generator=torch.Generator().manual_seed(seed))[:n]
+        X, Y = X[rows], Y[rows]
+    frame = pd.DataFrame(_LETTERS[X.long().numpy()], columns=TF8_NAMES)
+    frame["score"] = Y.squeeze(-1).numpy()
+    return frame
+
+
+def build_tf8_client(
+    storage_config: Any = None, minimize: bool = False, name: str = "tf8"
+) -> Client:
+    """An Ax ``Client`` with the eight TF8 letters as unordered choices, objective
+    ``score``."""
+    from ax.api.client import Client
+    from ax.api.configs import ChoiceParameterConfig
+
+    client = Client(storage_config=storage_config, random_seed=0)
+    client.configure_experiment(
+        name=name,
+        parameters=[
+            ChoiceParameterConfig(
+                name=n, values=list("ACGT"), parameter_type="str", is_ordered=False
+            )
+            for n in TF8_NAMES
+        ],
+    )
+    client.configure_optimization(objective="-score" if minimize else "score")
+    return client
+
+
+def score_tf8(parameters: Mapping[str, Any]) -> float:
+    """Exact TF8 score of one parameterization."""
+    tokens = [list("ACGT").index(parameters[n]) for n in TF8_NAMES]
+    return float(load_tf8().oracle(torch.tensor([tokens], dtype=torch.double)).item())
+
+
+def tf8_letters(parameters: Mapping[str, Any]) -> tuple[str, ...]:
+    """A parameterization as a hashable tuple of letters."""
+    return tuple(parameters[n] for n in TF8_NAMES)
+
+
+def complete_with_oracle(client: Client, trials: Mapping[int, Mapping[str, Any]]) -> None:
+    """Completes ``trials`` with their exact TF8 scores."""
+    for index, parameters in trials.items():
+        client.complete_trial(index, {"score": score_tf8(parameters)})
+
+
+@pytest.fixture
+def ax_smoke() -> dict[str, Any]:
+    """:data:`AX_SMOKE` (a copy)."""
+    return copy.deepcopy(AX_SMOKE)
+
+
+@pytest.fixture
+def tf8() -> OfflineTask:
+    """:func:`load_tf8`."""
+    return load_tf8()
+
+
+@pytest.fixture
+def tf8_frame() -> Callable[..., pd.DataFrame]:
+    """:func:`build_tf8_frame`."""
+    return build_tf8_frame
+
+
+@pytest.fixture
+def make_tf8_client() -> Callable[..., Client]:
+    """:func:`build_tf8_client`."""
+    return build_tf8_client
+
+
+@pytest.fixture
+def tf8_oracle() -> Callable[[Mapping[str, Any]], float]:
+    """:func:`score_tf8`."""
+    return score_tf8
+
+
+@pytest.fixture
+def tf8_design() -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+    """:func:`tf8_letters`."""
+    return tf8_letters
+
+
+@pytest.fixture
+def complete_all() -> Callable[[Client, Mapping[int, Mapping[str, Any]]], None]:
+    """:func:`complete_with_oracle`."""
+    return complete_with_oracle
+
+
+@pytest.fixture
+def tf8_names() -> list[str]:
+    """:data:`TF8_NAMES` (a copy)."""
+    return list(TF8_NAMES)
+
+
+@pytest.fixture
+def tf8_generator_inputs(tf8_frame) -> tuple[Any, Any, Any]:
+    """``fit``/``gen`` inputs of a ``DEMOGenerator`` on 300 TF8 designs: the
+    dataset (letters coded 0-3), the search space digest and a maximising
+    ``TorchOptConfig``."""
+    from ax.core.search_space import SearchSpaceDigest
+    from ax.generators.torch_base import TorchOptConfig
+    from botorch.utils.datasets import SupervisedDataset
+
+    frame = tf8_frame(300)
+    codes = frame.drop(columns="score").apply(lambda c: c.map("ACGT".index)).to_numpy()
+    X = torch.tensor(codes, dtype=torch.double)
+    Y = torch.tensor(frame["score"].to_numpy(), dtype=torch.double).unsqueeze(-1)
+    names = list(frame.columns[:-1])
+    dataset = SupervisedDataset(X=X, Y=Y, feature_names=names, outcome_names=["score"])
+    digest = SearchSpaceDigest(
+        feature_names=names,
+        bounds=[(0, 3)] * 8,
+        categorical_features=list(range(8)),
+        discrete_choices={i: [0, 1, 2, 3] for i in range(8)},
+    )
+    config = TorchOptConfig(objective_weights=torch.tensor([[1.0]], dtype=torch.double))
+    return dataset, digest, config

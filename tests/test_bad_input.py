@@ -8,27 +8,19 @@ that needs a fitted model.
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-from ax.api.client import Client
-from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
-from ax.exceptions.core import UserInputError
 from botorch.exceptions import InputDataError
 
 import botorch_demo.fitting as fitting_module
 from botorch_demo import DEMO, DEMOConfig, SamplerDivergenceWarning
-from botorch_demo.ax import attach_offline_data
 from botorch_demo.checkpoint import content_hash as _content_hash
-from botorch_demo.cli import main
 from botorch_demo.exceptions import CheckpointError
-from botorch_demo.tasks import load_task
 from botorch_demo.validation import validate_training_data
 
 TINY = DEMOConfig.smoke(surrogate_epochs=2, diffusion_epochs=2, ascent_steps=5)
@@ -399,206 +391,6 @@ def test_ax_node_checkpoint_uses_the_same_check(corrupt: str, tmp_path: Path) ->
     with pytest.raises(CheckpointError, match=_re(fragment)) as info:
         second.gen(4, digest, config)
     assert "weights_only" not in str(info.value)
-
-
-# ------------------------------------------------------------------ load_task
-def _shards(root: Path, folder: str, prefix: str, x: Any, y: Any) -> Path:
-    d = root / folder
-    d.mkdir(parents=True)
-    for name, value in (("x", x), ("y", y)):
-        path = d / f"{prefix}-{name}-0.npy"
-        if isinstance(value, bytes):
-            path.write_bytes(value)
-        else:
-            np.save(path, value)
-    return root
-
-
-def _compact(root: Path, content: Any) -> Path:
-    path = root / "tf_bind_10-pho4.npz"
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        np.savez(path, **content)
-    return root
-
-
-_RNG = np.random.default_rng(0)
-_TOKENS = _RNG.integers(0, 4, (40, 8)).astype(np.int32)
-_Y = _RNG.normal(size=(40, 1)).astype(np.float32)
-_CONT = _RNG.normal(size=(40, 56))
-_TF8 = ("tfbind8", "tf_bind_8-SIX6_REF_R1", "tf_bind_8")
-_DK = ("dkitty", "dkitty_morphology", "dkitty_morphology")
-
-
-def _with(array: np.ndarray, index: Any, value: Any) -> np.ndarray:
-    out = array.astype(np.float64 if isinstance(value, float) else array.dtype, copy=True)
-    out[index] = value
-    return out
-
-
-LOAD_TASK_CASES = {
-    "inf y": (_TF8, _TOKENS, _with(_Y, 3, INF), "scores contain 1 NaN or infinite"),
-    "-inf y": (_TF8, _TOKENS, _with(_Y, 5, -INF), "first at row 5"),
-    "nan y": (_DK, _CONT, _with(_Y, 0, NAN), "scores contain 1 NaN or infinite"),
-    "string y": (_DK, _CONT, np.array(["a"] * 40), "scores must be real numbers"),
-    "random x shard": (_DK, os.urandom(300), _Y, "dkitty_morphology-x-0.npy: not a readable"),
-    "random y shard": (_TF8, _TOKENS, os.urandom(300), "tf_bind_8-y-0.npy: not a readable"),
-    "nan column": (_DK, _with(_CONT, (slice(None), 5), NAN), _Y, "NaN or infinite values in"),
-    "constant column": (_DK, _with(_CONT, (slice(None), 7), 1.0), _Y, "columns [7] are constant"),
-    "float tokens": (_TF8, _TOKENS + 0.5, _Y, "integer tokens"),
-}
-
-
-@pytest.mark.parametrize("case", sorted(LOAD_TASK_CASES))
-def test_load_task_rejects_bad_shards(case: str, tmp_path: Path) -> None:
-    (task, folder, prefix), x, y, fragment = LOAD_TASK_CASES[case]
-    root = _shards(tmp_path, folder, prefix, x, y)
-    with pytest.raises(ValueError, match=_re(fragment)) as info:
-        load_task(task, data_dir=root)
-    assert str(tmp_path) in str(info.value) or folder in str(info.value)
-
-
-COMPACT_CASES = {
-    "float codes": ({"codes": np.arange(40) + 0.5, "y": _Y[:, 0]}, "codes must be integers"),
-    "negative codes": ({"codes": np.arange(40) - 1, "y": _Y[:, 0]}, "codes must lie in"),
-    "inf y": ({"codes": np.arange(40), "y": _with(_Y[:, 0], 2, INF)}, "NaN or infinite"),
-    "random bytes": (os.urandom(200), "not a readable .npz file"),
-    "missing arrays": ({"x": np.arange(3)}, "must hold arrays 'codes' and 'y'"),
-}
-
-
-@pytest.mark.parametrize("case", sorted(COMPACT_CASES))
-def test_load_task_rejects_bad_compact_files(case: str, tmp_path: Path) -> None:
-    content, fragment = COMPACT_CASES[case]
-    root = _compact(tmp_path, content)
-    with pytest.raises(ValueError, match=_re(fragment)) as info:
-        load_task("tfbind10", data_dir=root)
-    assert "tf_bind_10-pho4.npz" in str(info.value)
-
-
-# --------------------------------------------------------- attach_offline_data
-def _experiment():
-    client = Client()
-    client.configure_experiment(
-        parameters=[
-            RangeParameterConfig(name="k", parameter_type="int", bounds=(0, 5)),
-            RangeParameterConfig(name="x", parameter_type="float", bounds=(0, 1)),
-            ChoiceParameterConfig(
-                name="c", parameter_type="int", values=[1, 2, 3], is_ordered=True
-            ),
-            ChoiceParameterConfig(
-                name="b", parameter_type="bool", values=[True, False], is_ordered=True
-            ),
-        ]
-    )
-    client.configure_optimization(objective="y")
-    return client._experiment
-
-
-GOOD_ROW = dict(k=2, x=0.5, c=1, b=True, y=1.0)
-ATTACH_CASES = [
-    (dict(k=2.5), "'k' are not valid", "takes integers, not booleans", "[2.5]"),
-    (dict(k=True), "'k' are not valid", "takes integers", "[True]"),
-    (dict(k=np.bool_(False)), "'k' are not valid", "takes integers", "[False]"),
-    (dict(x=True), "'x' are not valid", "takes numbers, not booleans", "[True]"),
-    (dict(c=True), "'c' are not valid", "takes integers", "[True]"),
-    (dict(c=2.5), "'c' are not valid", "takes integers", "[2.5]"),
-    (dict(b=1), "'b' are not valid", "takes booleans True or False", "[1]"),
-    (dict(b="True"), "'b' are not valid", "takes booleans", "['True']"),
-    (dict(k=9), "'k' are not valid", "range=[0, 5]", "[9]"),
-    (dict(y=NAN), "Metric column 'y'", "NaN", "rows [0]"),
-    (dict(y=True), "Metric column 'y'", "boolean", "rows [0]"),
-]
-
-
-@pytest.mark.parametrize(("change", "first", "second", "third"), ATTACH_CASES)
-def test_attach_offline_data_never_coerces(
-    change: dict, first: str, second: str, third: str
-) -> None:
-    experiment = _experiment()
-    with pytest.raises(UserInputError) as info:
-        attach_offline_data(experiment, pd.DataFrame([{**GOOD_ROW, **change}]))
-    for fragment in (first, second, third):
-        assert fragment in str(info.value)
-    assert len(experiment.trials) == 0
-
-
-@pytest.mark.parametrize("sem", [True, "0.1", -1.0, NAN])
-def test_attach_offline_data_rejects_bad_sem(sem: Any) -> None:
-    experiment = _experiment()
-    with pytest.raises(UserInputError, match="`sem` must be a finite, non-negative float"):
-        attach_offline_data(experiment, pd.DataFrame([GOOD_ROW]), sem=sem)
-    assert len(experiment.trials) == 0
-
-
-@pytest.mark.parametrize(
-    ("change", "expected"),
-    [
-        (dict(k=np.int64(3), c=np.int64(2), b=np.bool_(False)), dict(k=3, c=2, b=False)),
-        (dict(k=2.0), dict(k=2)),
-        (dict(x=np.float32(0.25)), dict(x=0.25)),
-    ],
-)
-def test_attach_offline_data_accepts_integer_like_values(change: dict, expected: dict) -> None:
-    experiment = _experiment()
-    (index,) = attach_offline_data(experiment, pd.DataFrame([{**GOOD_ROW, **change}]))
-    parameters = experiment.trials[index].arms[0].parameters
-    for name, value in expected.items():
-        assert parameters[name] == value and type(parameters[name]) is type(value)
-
-
-# ----------------------------------------------------------------- the CLI
-def _cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
-    a_file = tmp / "a_file"
-    a_file.write_text("x")
-    return [
-        (["run", "--task", "nope"], "Unknown task 'nope'"),
-        (["run", "--preset", "smoke", "--q", "0"], "--q: q must be a positive int, got 0"),
-        (["run", "--preset", "smoke", "--q", "-5"], "got -5"),
-        (["run", "--preset", "smoke", "--q", "40000"], "exceeds the 32768 distinct"),
-        (["run", "--task", "tfbind10"], "No data for task 'tfbind10'"),
-        (["run", "--preset", "smoke", "--out", str(a_file)], "is an existing file"),
-        (["run", "--preset", "smoke", "--out", str(a_file / "sub")], "is not writable"),
-        (["run", "--preset", "smoke", "--device", "foo"], "unknown --device 'foo'"),
-        (["run", "--preset", "smoke", "--seed", "-1"], "--seed must lie in"),
-        (["run", "--preset", "smoke", "--threads", "0"], "--threads must be >= 1"),
-        (["sweep-m", "--m", "5:1:1", "--out", str(tmp / "s")], "gives no noise levels"),
-        (["sweep-m", "--m", "0:2000:500", "--out", str(tmp / "s")], "outside [0, M=1000]"),
-        (["sweep-m", "--m", "x", "--out", str(tmp / "s")], "bad --m 'x'"),
-        (["bench", "--task", "nope", "--out", str(tmp / "b")], "Unknown task 'nope'"),
-        (["bench", "--out", str(a_file)], "is an existing file"),
-        (["bench", "--seeds", "0", "--out", str(tmp / "b")], "seeds must be >= 1"),
-        (["bench", "--data-dir", str(tmp / "none"), "--out", str(tmp / "b")], "not a folder"),
-        (["sweep-m", "--device", "foo", "--out", str(tmp / "s")], "unknown --device 'foo'"),
-    ]
-
-
-@pytest.mark.parametrize("index", range(18))
-def test_cli_prints_one_line_and_exits_2_before_training(
-    index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
-    argv, fragment = _cli_cases(tmp_path)[index]
-    monkeypatch.delenv("BOTORCH_DEMO_DATA", raising=False)
-
-    def no_training(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("training started before the arguments were checked")
-
-    monkeypatch.setattr(DEMO, "fit", no_training)
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and fragment in err, err
-    assert err.startswith(f"botorch-demo {argv[0]}: error: ")
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is present")
-def test_cli_rejects_an_absent_device(capsys: pytest.CaptureFixture) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["run", "--device", "cuda"])
-    assert info.value.code == 2
-    assert "CUDA is not available" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ helpers

@@ -28,6 +28,7 @@ def test_classifier_free_guidance_is_eq_4() -> None:
     torch.testing.assert_close(net(x, t.expand(5), 5.0 * ones, zeros), uncond, rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.slow
 def test_training_lowers_the_denoising_loss_and_learns_the_condition(make_score_network) -> None:
     # Two clusters whose label says which one: guided sampling must follow y.
     gen = torch.Generator().manual_seed(0)

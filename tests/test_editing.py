@@ -42,6 +42,7 @@ def test_m_zero_returns_the_designs(net: ScoreNetwork, designs: torch.Tensor) ->
     assert torch.equal(out, x0)
 
 
+@pytest.mark.slow
 def test_more_noise_moves_designs_further(net: ScoreNetwork, designs: torch.Tensor) -> None:
     x0 = designs[:64]
     dist = [(_edit(net, x0, m) - x0).norm(dim=-1).mean().item() for m in (50, 400, 900)]
@@ -49,6 +50,7 @@ def test_more_noise_moves_designs_further(net: ScoreNetwork, designs: torch.Tens
     assert dist[1] < dist[2]
 
 
+@pytest.mark.slow
 def test_seeded_and_dtype_preserving(net: ScoreNetwork, designs: torch.Tensor) -> None:
     x0 = designs[:8].double()
     a, b, c = _edit(net, x0, 300, 1), _edit(net, x0, 300, 1), _edit(net, x0, 300, 2)

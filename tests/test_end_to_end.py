@@ -94,6 +94,7 @@ def chain_task(L: int = 6, V: int = 5, seed: int = 0):
     return grid, score(grid), score
 
 
+@pytest.mark.slow
 def test_chain_task_batch_beats_the_offline_best_without_collapse() -> None:
     """6 positions x 5 categories, offline set = the worse half of all 15,625 designs."""
     grid, y, score = chain_task()

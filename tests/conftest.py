@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +17,31 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch import nn
 
-from botorch_demo import DEMOConfig
+from botorch_demo import DEMO, DEMOConfig
+from botorch_demo.diffusion import ScoreNetwork, fit_score_network
+from botorch_demo.fileio import file_mode
+from botorch_demo.sde import VPSDE
+from botorch_demo.surrogate import build_surrogate, fit_surrogate
 
 # ------------------------------------------------------------------------ core
 #: The smallest configuration that still trains every phase.
 TINY = DEMOConfig.smoke(surrogate_epochs=2, diffusion_epochs=2, ascent_steps=5)
+
+#: The smoke preset as it stands.
+SMOKE = DEMOConfig.smoke()
+
+#: The smoke preset with two epochs per network (its full ascent kept).
+SHORT = DEMOConfig.smoke().replace(surrogate_epochs=2, diffusion_epochs=2)
+
+#: A surrogate good enough to rank the data, and an ascent that moves D' away from it.
+TRAINED = DEMOConfig.smoke(
+    surrogate_epochs=60,
+    surrogate_lr=3e-3,
+    ascent_optimizer="adam",
+    ascent_step_size_continuous=0.05,
+)
 
 
 def quadratic_data(
@@ -33,6 +52,22 @@ def quadratic_data(
     X = torch.rand(n, d, generator=g, dtype=dtype)
     Y = -(X - 0.5).pow(2).sum(-1, keepdim=True)
     bounds = torch.stack([torch.zeros(d, dtype=dtype), torch.ones(d, dtype=dtype)])
+    return X, Y, bounds
+
+
+def continuous_data(
+    n: int = 300,
+    d: int = 3,
+    dtype: torch.dtype = torch.float64,
+    seed: int = 0,
+    offset: float = 0.0,
+    scale: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``n`` uniform designs in ``[-2, 3]^d`` scored by ``offset - scale ||x - 1||^2``."""
+    gen = torch.Generator().manual_seed(seed)
+    bounds = torch.tensor([[-2.0] * d, [3.0] * d], dtype=dtype)
+    X = bounds[0] + (bounds[1] - bounds[0]) * torch.rand(n, d, generator=gen, dtype=dtype)
+    Y = offset - scale * (X - 1.0).square().sum(-1, keepdim=True)
     return X, Y, bounds
 
 
@@ -50,22 +85,202 @@ def mixed_data(
     return X, Y, bounds, {0: 4, 2: 4}
 
 
-@pytest.fixture
+def constrained_data(n: int = 200) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """x0, x1 in [0, 1] with x0 + x1 <= 1 (optimum on that edge), x2 integer 0..6."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(4 * n, 3, generator=g, dtype=torch.double)
+    X[:, 2] = torch.randint(0, 7, (4 * n,), generator=g).double()
+    X = X[X[:, 0] + X[:, 1] <= 1.0][:n]
+    Y = (3 * X[:, 0] + 2 * X[:, 1] + 0.1 * X[:, 2]).unsqueeze(-1)
+    bounds = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 6.0]], dtype=torch.double)
+    return X, Y, bounds
+
+
+def gaussian_quadratic_data(
+    n: int = 512, d: int = 4, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` standard normal float32 designs, ``-||x - 0.5||^2`` standardised."""
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=gen)
+    y = -(X - 0.5).square().sum(-1)
+    return X, (y - y.mean()) / y.std()
+
+
+def fit_small_surrogate(X: torch.Tensor, y: torch.Tensor, **overrides) -> tuple[nn.Module, object]:
+    """A 64-wide surrogate trained for 60 epochs on ``(X, y)``: ``(net, stats)``."""
+    cfg = DEMOConfig.smoke(surrogate_epochs=60, surrogate_hidden=64, surrogate_lr=3e-3, **overrides)
+    net = build_surrogate(
+        X.shape[-1],
+        cfg,
+        generator=torch.Generator().manual_seed(0),
+        dtype=torch.float32,
+        device="cpu",
+    )
+    stats = fit_surrogate(net, X, y, cfg, generator=torch.Generator().manual_seed(1))
+    return net, stats
+
+
+def train_score_network(
+    X: torch.Tensor, y: torch.Tensor, sde: VPSDE, epochs: int = 40
+) -> tuple[ScoreNetwork, object]:
+    """A 128-wide score network trained on ``(X, y)`` for ``epochs``: ``(net, stats)``."""
+    cfg = DEMOConfig.smoke(diffusion_epochs=epochs, diffusion_hidden=128, diffusion_lr=3e-3)
+    net = ScoreNetwork(X.shape[-1], cfg, generator=torch.Generator().manual_seed(0))
+    stats = fit_score_network(net, X, y, sde, cfg, generator=torch.Generator().manual_seed(1))
+    return net, stats
+
+
+@pytest.fixture(scope="session")
 def tiny_config() -> DEMOConfig:
     """:data:`TINY`."""
     return TINY
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
+def smoke_config() -> DEMOConfig:
+    """:data:`SMOKE`."""
+    return SMOKE
+
+
+@pytest.fixture(scope="session")
+def short_config() -> DEMOConfig:
+    """:data:`SHORT`."""
+    return SHORT
+
+
+@pytest.fixture(scope="session")
+def trained_config() -> DEMOConfig:
+    """:data:`TRAINED`."""
+    return TRAINED
+
+
+@pytest.fixture(scope="session")
 def make_quadratic() -> Callable[..., tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """:func:`quadratic_data`."""
     return quadratic_data
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
+def make_continuous() -> Callable[..., tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """:func:`continuous_data`."""
+    return continuous_data
+
+
+@pytest.fixture(scope="session")
 def make_mixed() -> Callable[..., tuple]:
     """:func:`mixed_data`."""
     return mixed_data
+
+
+@pytest.fixture(scope="session")
+def make_constrained() -> Callable[..., tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """:func:`constrained_data`."""
+    return constrained_data
+
+
+@pytest.fixture(scope="session")
+def make_gaussian_quadratic() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+    """:func:`gaussian_quadratic_data`."""
+    return gaussian_quadratic_data
+
+
+@pytest.fixture(scope="session")
+def make_surrogate() -> Callable[..., tuple[nn.Module, object]]:
+    """:func:`fit_small_surrogate`."""
+    return fit_small_surrogate
+
+
+@pytest.fixture(scope="session")
+def make_score_network() -> Callable[..., tuple[ScoreNetwork, object]]:
+    """:func:`train_score_network`."""
+    return train_score_network
+
+
+# Fitted models. Fitting is the slow part, so each model is fitted once per session
+# and every test gets a private deep copy: it may generate (which records
+# diagnostics) or otherwise use the model without affecting other tests.
+@pytest.fixture(scope="session")
+def _continuous_fit() -> DEMO:
+    X, Y, bounds = continuous_data()
+    return DEMO(SMOKE).fit(X, Y, bounds, seed=0)
+
+
+@pytest.fixture(scope="session")
+def _trained_fit() -> DEMO:
+    X, Y, bounds = continuous_data()
+    return DEMO(TRAINED).fit(X, Y, bounds, seed=0)
+
+
+@pytest.fixture(scope="session")
+def _mixed_fit() -> DEMO:
+    X, Y, bounds, cats = mixed_data()
+    return DEMO(SMOKE).fit(X, Y, bounds, cats, seed=0)
+
+
+@pytest.fixture(scope="session")
+def _quadratic_fit() -> DEMO:
+    X, Y, bounds = quadratic_data()
+    return DEMO(TINY).fit(X, Y, bounds, seed=0)
+
+
+@pytest.fixture(scope="session")
+def _constrained_fit() -> DEMO:
+    X, Y, bounds = constrained_data()
+    return DEMO(SHORT).fit(X, Y, bounds, seed=0)
+
+
+@pytest.fixture
+def continuous_model(_continuous_fit: DEMO) -> DEMO:
+    """``DEMO(SMOKE)`` fitted on :func:`continuous_data` with seed 0."""
+    return copy.deepcopy(_continuous_fit)
+
+
+@pytest.fixture
+def trained_model(_trained_fit: DEMO) -> DEMO:
+    """``DEMO(TRAINED)`` fitted on :func:`continuous_data` with seed 0."""
+    return copy.deepcopy(_trained_fit)
+
+
+@pytest.fixture
+def mixed_model(_mixed_fit: DEMO) -> DEMO:
+    """``DEMO(SMOKE)`` fitted on :func:`mixed_data` with seed 0."""
+    return copy.deepcopy(_mixed_fit)
+
+
+@pytest.fixture
+def quadratic_model(_quadratic_fit: DEMO) -> DEMO:
+    """``DEMO(TINY)`` fitted on :func:`quadratic_data` with seed 0."""
+    return copy.deepcopy(_quadratic_fit)
+
+
+@pytest.fixture
+def constrained_model(_constrained_fit: DEMO) -> DEMO:
+    """``DEMO(SHORT)`` fitted on :func:`constrained_data` with seed 0."""
+    return copy.deepcopy(_constrained_fit)
+
+
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], int]]:
+    """Set the process umask for one test; the earlier umask comes back afterwards.
+
+    Calling the fixture's value with a mask sets it and returns the file mode the
+    package's writers then give (:func:`botorch_demo.fileio.file_mode`, read anew).
+    """
+    import os
+
+    earlier = os.umask(0o022)
+    os.umask(earlier)
+
+    def set_mask(mask: int) -> int:
+        os.umask(mask)
+        file_mode.cache_clear()
+        return 0o666 & ~mask
+
+    try:
+        yield set_mask
+    finally:
+        os.umask(earlier)
+        file_mode.cache_clear()
 
 
 # ----------------------------------------------------------------------- tasks

@@ -220,12 +220,12 @@ def _variant_text(name: str, overrides: Mapping[str, Any]) -> str:
 
 
 def _parse_value(text: str) -> Any:
-    """A JSON scalar (int, float, bool, null), else the text itself."""
+    """A JSON scalar (int, float, bool, null, quoted string), else the text itself."""
     try:
         value = json.loads(text)
     except ValueError:
         return text
-    return value if value is None or isinstance(value, (bool, int, float)) else text
+    return value if value is None or isinstance(value, (bool, int, float, str)) else text
 
 
 def split_methods(text: str) -> list[str]:

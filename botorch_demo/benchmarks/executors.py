@@ -4,8 +4,8 @@
 object with ``submit(fn, *args)`` returning a future-like object (``done()``
 and ``result()``), e.g. a :class:`concurrent.futures.Executor`, a
 ``submitit.AutoExecutor`` or the :class:`RayExecutor` below. Each submitted
-call is :func:`~botorch_demo.benchmarks.harness.run_group_remote` on one
-:class:`~botorch_demo.benchmarks.harness.GroupJob`.
+call is :func:`~botorch_demo.benchmarks.group.run_group_remote` on one
+:class:`~botorch_demo.benchmarks.group.GroupJob`.
 
 Nothing is scheduled here: Ray places its tasks by their ``num_cpus`` and
 ``num_gpus``, SLURM (through submitit) its jobs by partition, time and GPUs.
@@ -88,7 +88,7 @@ def run_on_executor(
         jobs: The pending groups.
         run: The picklable function a worker calls on one group; it returns the
             records of the cells it computed (the harness passes
-            :func:`~botorch_demo.benchmarks.harness.run_group_remote`).
+            :func:`~botorch_demo.benchmarks.group.run_group_remote`).
         executor: Any object with ``submit(fn, *args)`` (see :class:`ExecutorLike`).
         store: The run's cell store (watched for finished cells).
         on_cell: Called once per pending cell found finished, in the calling process.

@@ -125,7 +125,6 @@ def test_cli_executor_options(command: str, tmp_path, capsys) -> None:
     assert list(tmp_path.iterdir()) == []  # refused before any work
 
 
-@pytest.mark.slow
 def test_sweep_m_runs_as_harness_cells(tmp_path, capsys) -> None:
     argv = ["sweep-m", "--task", "seq-l6-v5", "--seeds", "1", "--profile", "smoke"]
     main([*argv, "--m", "0,400", "--out", str(tmp_path), "--no-progress"])

@@ -520,3 +520,126 @@ def tf8_generator_inputs(tf8_frame) -> tuple[Any, Any, Any]:
     )
     config = TorchOptConfig(objective_weights=torch.tensor([[1.0]], dtype=torch.double))
     return dataset, digest, config
+
+
+# ------------------------------------------------------------------ benchmarks
+#: Every registered benchmark method, in registry order.
+BENCH_METHODS = [
+    "demo",
+    "demo-no-pseudo-target",
+    "demo-no-editing",
+    "ddom",
+    "grad",
+    "cma-es",
+    "bo-qei",
+]
+
+
+def bench_tiny_profile():
+    """A benchmark profile that fits every DEMO model in about a second on seq-l6-v5."""
+    from botorch_demo.benchmarks.profiles import BenchProfile, BOSettings, CMAESSettings
+
+    return BenchProfile(
+        "tiny",
+        TINY.replace(num_steps=5),
+        CMAESSettings(popsize=16, iterations=2),
+        BOSettings(max_points=20, offline_rows=20),
+        q=32,
+    )
+
+
+def store_fake_cell(store, key, fingerprint: str = "fp", p100: float = 0.75) -> dict:
+    """Store a small cell without training anything; return its stored record."""
+    g = torch.Generator().manual_seed(key.seed)
+    tensors = {
+        "candidates": torch.rand(8, 3, generator=g, dtype=torch.float64),
+        "y": torch.rand(8, generator=g, dtype=torch.float64),
+        "y_normalized": torch.rand(8, generator=g, dtype=torch.float64),
+        "predicted": None,
+    }
+    record = {"task": key.task, "method": key.method, "seed": key.seed}
+    record.update(fingerprint=fingerprint, p100=p100)
+    return store.save(key, record, tensors)
+
+
+def flip_file_bytes(path, offset_from_end: int = 300, n: int = 16) -> None:
+    """Invert ``n`` bytes of a file, ``offset_from_end`` bytes before its end."""
+    data = bytearray(path.read_bytes())
+    start = len(data) - offset_from_end
+    for i in range(start, start + n):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+#: Record entries that two runs of the same cell must agree on.
+CELL_METRICS = ("p100", "p50", "proportion_above_d_best", "n_distinct", "d_best", "q")
+
+
+def assert_same_cells_in(a, b, keys) -> None:
+    """Bit-identical candidates, scores, predictions and metrics in two stores."""
+    for key in keys:
+        ta, tb = a.load_tensors(key), b.load_tensors(key)
+        for name in ("candidates", "y", "y_normalized", "predicted"):
+            if ta[name] is None:
+                assert tb[name] is None, f"{key} {name}"
+            else:
+                assert torch.equal(ta[name], tb[name]), f"{key} {name}"
+        ra, rb = a.load_record(key), b.load_record(key)
+        for metric in CELL_METRICS:
+            assert ra[metric] == rb[metric], f"{key} {metric}"
+
+
+@pytest.fixture
+def bench_methods() -> list[str]:
+    """:data:`BENCH_METHODS`."""
+    return list(BENCH_METHODS)
+
+
+@pytest.fixture
+def tiny_profile():
+    """:func:`bench_tiny_profile`."""
+    return bench_tiny_profile()
+
+
+@pytest.fixture
+def fake_cell() -> Callable[..., dict]:
+    """:func:`store_fake_cell`."""
+    return store_fake_cell
+
+
+@pytest.fixture
+def flip_bytes() -> Callable[..., None]:
+    """:func:`flip_file_bytes`."""
+    return flip_file_bytes
+
+
+@pytest.fixture
+def assert_same_cells() -> Callable[..., None]:
+    """:func:`assert_same_cells_in`."""
+    return assert_same_cells_in
+
+
+@pytest.fixture
+def temp_method():
+    """Register benchmark methods for one test: ``temp_method(Method(...))``; removed after."""
+    from botorch_demo.benchmarks.methods import METHODS, register_method
+
+    added: list[str] = []
+
+    def register(method):
+        register_method(method)
+        added.append(method.name)
+        return method
+
+    yield register
+    for name in added:
+        METHODS.pop(name, None)
+
+
+@pytest.fixture
+def one_thread():
+    """Run the test with one torch thread (bit-identical cells across executors)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

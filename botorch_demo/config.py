@@ -358,10 +358,15 @@ class DEMOConfig:
         label, D' is not re-standardised, no reweighting, and the divergence
         guard warns but does not clamp. Meant for a GPU.
         """
+        # "A 3-layer MLP with ReLU activation is used for both f and s, with a
+        # hidden layer size of 2048."
+        mlp = {
+            f"{net}_{key}": value
+            for net in ("surrogate", "diffusion")
+            for key, value in (("hidden", 2048), ("layers", 2), ("activation", "relu"))
+        }
         values: dict[str, Any] = dict(
-            surrogate_hidden=2048,
-            surrogate_layers=2,
-            surrogate_activation="relu",
+            **mlp,
             surrogate_epochs=200,
             surrogate_batch_size=128,
             surrogate_lr=1e-1,
@@ -370,9 +375,6 @@ class DEMOConfig:
             ascent_step_size_discrete=1e-1,
             ascent_optimizer="adam",
             ascent_trust_radius=None,
-            diffusion_hidden=2048,
-            diffusion_layers=2,
-            diffusion_activation="relu",
             diffusion_epochs=1000,
             diffusion_batch_size=128,
             diffusion_lr=1e-3,

@@ -511,10 +511,12 @@ _INF = math.inf
 #: that may be ``None`` is checked only when it is set. The ranges of
 #: ``guidance_weight`` and ``target_score`` are choices rather than necessities:
 #: far outside them the guidance or the condition means nothing.
+_AT_LEAST_ONE = (1, _INF, False, True)
+_NON_NEGATIVE = (0, _INF, False, True)
+_POSITIVE = (0, _INF, True, True)
 _LIMITS: dict[str, tuple[float, float, bool, bool]] = {
-    **{
-        name: (1, _INF, False, True)
-        for name in (
+    **dict.fromkeys(
+        (
             "surrogate_hidden",
             "surrogate_layers",
             "surrogate_epochs",
@@ -527,22 +529,33 @@ _LIMITS: dict[str, tuple[float, float, bool, bool]] = {
             "reweight_bins",
             "M",
             "num_steps",
-        )
-    },
-    "ascent_steps": (0, _INF, False, True),
-    "m": (0, _INF, False, True),
-    "surrogate_lr": (0, _INF, True, True),
-    "diffusion_lr": (0, _INF, True, True),
-    "ascent_step_size_continuous": (0, _INF, False, True),
-    "ascent_step_size_discrete": (0, _INF, False, True),
-    "ascent_trust_radius": (0, _INF, True, True),
-    "surrogate_weight_decay": (0, _INF, False, True),
+        ),
+        _AT_LEAST_ONE,
+    ),
+    **dict.fromkeys(
+        (
+            "ascent_steps",
+            "m",
+            "ascent_step_size_continuous",
+            "ascent_step_size_discrete",
+            "surrogate_weight_decay",
+            "target_cap",
+        ),
+        _NON_NEGATIVE,
+    ),
+    **dict.fromkeys(
+        (
+            "surrogate_lr",
+            "diffusion_lr",
+            "ascent_trust_radius",
+            "sampler_bound",
+            "reweight_clip",
+            "reweight_temperature",
+            "beta_min",
+        ),
+        _POSITIVE,
+    ),
     "target_quantile": (0, 1, True, False),
-    "target_cap": (0, _INF, False, True),
-    "sampler_bound": (0, _INF, True, True),
-    "reweight_clip": (0, _INF, True, True),
-    "reweight_temperature": (0, _INF, True, True),
-    "beta_min": (0, _INF, True, True),
     "condition_dropout": (0, 1, False, True),
     "logit_smoothing": (0, 1, True, False),
     "guidance_weight": (0.0, 100.0, False, False),

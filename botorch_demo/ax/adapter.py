@@ -24,6 +24,7 @@ from ax.service.utils.best_point import get_best_by_raw_objective_with_trial_ind
 from ax.utils.common.logger import get_logger
 
 from botorch_demo.ax._ax_private import adapter_experiment, adapter_optimization_config
+from botorch_demo.ax.binding import check_experiment_binding
 
 logger = get_logger(__name__)
 
@@ -80,6 +81,7 @@ class DEMOAdapter(TorchAdapter):
         # Ax's TorchAdapter fails with KeyError('mean') on an empty frame.
         if experiment_data.observation_data.empty:
             raise DataRequiredError(NO_DATA_MESSAGE)
+        check_experiment_binding(adapter_experiment(self))
         self.generator.objective_sign = objective_sign(adapter_optimization_config(self))
         super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
 

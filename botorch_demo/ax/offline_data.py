@@ -33,7 +33,7 @@ from ax.exceptions.core import UserInputError
 from ax.storage.sqa_store.save import save_or_update_trials
 
 from botorch_demo.ax._ax_private import client_experiment
-from botorch_demo.ax.storage import check_storage_binding
+from botorch_demo.ax.binding import check_storage_binding
 
 _EXAMPLES = 5
 

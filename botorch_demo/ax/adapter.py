@@ -16,6 +16,7 @@ from typing import Any
 
 from ax.adapter.torch import TorchAdapter
 from ax.core.arm import Arm
+from ax.core.observation import ObservationFeatures
 from ax.core.optimization_config import MultiObjectiveOptimizationConfig, OptimizationConfig
 from ax.core.search_space import SearchSpace
 from ax.core.types import TModelPredictArm
@@ -25,6 +26,7 @@ from ax.utils.common.logger import get_logger
 
 from botorch_demo.ax._ax_private import adapter_experiment, adapter_optimization_config
 from botorch_demo.ax.binding import check_experiment_binding
+from botorch_demo.ax.rounds import current_batch
 
 logger = get_logger(__name__)
 
@@ -81,9 +83,18 @@ class DEMOAdapter(TorchAdapter):
         # Ax's TorchAdapter fails with KeyError('mean') on an empty frame.
         if experiment_data.observation_data.empty:
             raise DataRequiredError(NO_DATA_MESSAGE)
-        check_experiment_binding(adapter_experiment(self))
-        self.generator.objective_sign = objective_sign(adapter_optimization_config(self))
+        experiment = adapter_experiment(self)
+        check_experiment_binding(experiment)
+        config = adapter_optimization_config(self)
+        generator = self.generator
+        generator.objective_sign = objective_sign(config)
+        generator.objective_name = config.objective.metric_signatures[0]
+        batch, state = current_batch(experiment, generator.min_completed)
+        generator.start_request(batch)
         super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
+        if state.given_up_arms:
+            features = [ObservationFeatures(parameters=a.parameters) for a in state.given_up_arms]
+            generator.given_up_X = self.transform_observation_features(features)
 
     def model_best_point(
         self,

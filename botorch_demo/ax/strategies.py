@@ -80,6 +80,7 @@ def demo_node(
         "config": config_to_kwargs(config),
         "batch_size": batch_size,
         "seed": seed,
+        "min_completed": min_completed,
     }
     if config_overrides:
         demo_kwargs["config_overrides"] = dict(config_overrides)
@@ -98,7 +99,11 @@ def demo_node(
             GeneratorSpec(generator_enum=DEMOGenerators.DEMO, generator_kwargs=demo_kwargs)
         ],
         transition_criteria=transitions,
-        pausing_criteria=[DEMOBatchLimit(threshold=batch_size, release_after=min_completed)],
+        pausing_criteria=[
+            DEMOBatchLimit(
+                threshold=batch_size, release_after=min_completed, repeat=transition_to is None
+            )
+        ],
     )
 
 

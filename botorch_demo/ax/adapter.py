@@ -16,9 +16,11 @@ from typing import Any
 
 from ax.adapter.torch import TorchAdapter
 from ax.core.arm import Arm
+from ax.core.experiment import Experiment
 from ax.core.observation import ObservationFeatures
 from ax.core.optimization_config import MultiObjectiveOptimizationConfig, OptimizationConfig
 from ax.core.search_space import SearchSpace
+from ax.core.trial import Trial
 from ax.core.types import TModelPredictArm
 from ax.exceptions.core import DataRequiredError, UnsupportedError, UserInputError
 from ax.service.utils.best_point import get_best_by_raw_objective_with_trial_index
@@ -114,17 +116,75 @@ class DEMOAdapter(TorchAdapter):
         """
         experiment = adapter_experiment(self)
         config = optimization_config or adapter_optimization_config(self)
-        best = get_best_by_raw_objective_with_trial_index(
-            experiment=experiment, optimization_config=config
-        )
-        if best is None:
-            return None
-        trial_index, parameters, predictions = best
-        for arm in experiment.trials[trial_index].arms:
-            if arm.parameters == parameters:
-                logger.info(
-                    "DEMO reports the best observed design (trial "
-                    f"{trial_index}); its surrogate does not rank observed designs."
-                )
-                return arm, predictions
+        best = best_observed_arm(experiment, config)
+        if best is not None:
+            logger.info(
+                "DEMO reports the best observed design; its surrogate does not rank "
+                "observed designs."
+            )
+        return best
+
+
+def best_observed_arm(
+    experiment: Experiment, config: OptimizationConfig | None
+) -> tuple[Arm, TModelPredictArm | None] | None:
+    """The arm with the best observed objective and its observed values (Ax's
+    ``get_best_by_raw_objective_with_trial_index``), or None."""
+    best = get_best_by_raw_objective_with_trial_index(
+        experiment=experiment, optimization_config=config
+    )
+    if best is None:
         return None
+    trial_index, parameters, predictions = best
+    for arm in experiment.trials[trial_index].arms:
+        if arm.parameters == parameters:
+            return arm, predictions
+    return None
+
+
+def held_by_a_trial(experiment: Experiment, arm: Arm) -> bool:
+    """Whether the first trial that holds ``arm`` (the one Ax reports for it) is
+    a one-arm ``Trial``, which ``Client.get_best_parameterization`` can name."""
+    for trial in experiment.trials.values():
+        if any(a.signature == arm.signature for a in trial.arms):
+            return isinstance(trial, Trial)
+    return False
+
+
+class SubsetAdapter(TorchAdapter):
+    """``TorchAdapter`` for the GP nodes
+    (:class:`~botorch_demo.ax.subset.SubsetBoTorchGenerator`).
+
+    Takes exactly ``TorchAdapter``'s arguments. Before each fit it refuses an
+    experiment saved to another database than the bound one (see
+    :func:`~botorch_demo.ax.check_experiment_binding`). Its model-based best
+    point is the GP's, unless that design is held only by a ``BatchTrial``
+    (offline data imported as one): ``Client.get_best_parameterization`` can
+    only name a ``Trial``, so the best observed design is reported then.
+    """
+
+    def _fit(self, search_space: SearchSpace, experiment_data: Any, **kwargs: Any) -> None:
+        check_experiment_binding(adapter_experiment(self))
+        super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
+
+    def model_best_point(
+        self,
+        search_space: SearchSpace | None = None,
+        optimization_config: OptimizationConfig | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[Arm, TModelPredictArm | None] | None:
+        best = super().model_best_point(search_space, optimization_config, *args, **kwargs)
+        experiment = adapter_experiment(self)
+        if best is None or held_by_a_trial(experiment, best[0]):
+            return best
+        config = optimization_config or adapter_optimization_config(self)
+        observed = best_observed_arm(experiment, config)
+        if observed is None or not held_by_a_trial(experiment, observed[0]):
+            return best
+        logger.info(
+            "The GP's best design is held by a BatchTrial, which "
+            "Client.get_best_parameterization cannot name; reporting the best observed "
+            "design instead."
+        )
+        return observed

@@ -45,6 +45,9 @@ logger = get_logger(__name__)
 DEMO_METADATA_KEY = DEMO_MODEL_KEY
 #: Seeds of consecutive batches (rounds) of one generator lie this far apart.
 ROUND_SEED_STRIDE = 1000
+#: Observed designs whose values predict a tracking metric (DEMO does not model it).
+TRACKING_NEIGHBOURS = 5
+_NEIGHBOUR_CHUNK = 256
 
 
 def _from_cache(name: str, doc: str) -> property:
@@ -213,7 +216,7 @@ class DEMOGenerator(TorchGenerator):
             outcomes=[name for d in datasets for name in d.outcome_names],
             objective=index,
             others={
-                i: (d.Y.mean(0).reshape(-1), d.Y.var(0, unbiased=False).reshape(-1))
+                i: (encoding.to_demo(d.X), d.Y.reshape(-1).to(device))
                 for i, d in enumerate(datasets)
                 if i != index
             },
@@ -245,8 +248,8 @@ class DEMOGenerator(TorchGenerator):
         others = [fitted.outcomes[i] for i in fitted.others]
         logger.info(
             f"DEMO models only the objective {fitted.outcomes[fitted.objective]!r}; the "
-            f"tracking metrics {others} are not modelled (predicted by their observed "
-            "mean and variance)."
+            f"tracking metrics {others} are not modelled (each is predicted by the mean "
+            f"of its {TRACKING_NEIGHBOURS} nearest observed designs)."
         )
 
     def _prepare(self) -> tuple[Observed, TrainingData]:
@@ -292,7 +295,8 @@ class DEMOGenerator(TorchGenerator):
     def predict(self, X: Tensor, use_posterior_predictive: bool = False) -> tuple[Tensor, Tensor]:
         """Surrogate mean at ``X`` for the objective, with the surrogate's
         in-sample mean squared error as its variance (DEMO's MLP is
-        deterministic); tracking metrics get their observed mean and variance."""
+        deterministic). Tracking metrics are not modelled: each gets the mean
+        and variance of its values at the nearest observed designs."""
         fitted = self._fitted
         if fitted is None:
             raise DataRequiredError("DEMOGenerator.fit must be called first.")
@@ -304,9 +308,10 @@ class DEMOGenerator(TorchGenerator):
         cov = X.new_zeros(X.shape[0], m, m)
         mean[:, fitted.objective] = sign * predicted_scores(model, encoding.to_demo(X)).to(X)
         cov[:, fitted.objective, fitted.objective] = self._noise_variance(model, sign)
-        for i, (mu, var) in fitted.others.items():
-            mean[:, i] = mu.to(X)
-            cov[:, i, i] = var.to(X)
+        Z = encoding.to_demo(X)
+        for i, (train_Z, train_Y) in fitted.others.items():
+            mu, var = neighbour_mean(Z, train_Z, train_Y, encoding)
+            mean[:, i], cov[:, i, i] = mu.to(X), var.to(X)
         return mean, cov
 
     def cross_validate(
@@ -391,6 +396,31 @@ class DEMOGenerator(TorchGenerator):
         )
 
 
+def neighbour_mean(
+    Z: Tensor, train_Z: Tensor, train_Y: Tensor, encoding: DesignEncoding
+) -> tuple[Tensor, Tensor]:
+    """Mean and variance of ``train_Y`` at the :data:`TRACKING_NEIGHBOURS`
+    designs of ``train_Z`` nearest to each row of ``Z`` (L1 distance, columns
+    scaled by their range, a differing category counting 1); the variance is at
+    least a millionth of the values' overall variance."""
+    if train_Z.shape[0] == 0:
+        nan = Z.new_full((Z.shape[0],), float("nan"))
+        return nan, nan
+    k = min(TRACKING_NEIGHBOURS, train_Z.shape[0])
+    floor = 1e-6 * float(train_Y.var(unbiased=False)) if train_Y.numel() > 1 else 0.0
+    scale = encoding.scale().to(Z)
+    means, variances = [], []
+    for chunk in Z.split(_NEIGHBOUR_CHUNK):
+        diff = (chunk.unsqueeze(1) - train_Z.to(Z).unsqueeze(0)).abs() / scale
+        for j in encoding.categorical_values:
+            diff[..., j] = (diff[..., j] > 0).to(Z)
+        nearest = diff.sum(-1).topk(k, largest=False).indices
+        values = train_Y.to(Z)[nearest]
+        means.append(values.mean(-1))
+        variances.append(values.var(-1, unbiased=False).clamp_min(max(floor, 1e-12)))
+    return torch.cat(means), torch.cat(variances)
+
+
 @dataclass(frozen=True)
 class _FitInputs:
     """What the last ``fit`` was given, per observation of the objective."""
@@ -402,4 +432,4 @@ class _FitInputs:
     rounds: Tensor  # long: the DEMO batch it came from (-1: not DEMO's)
     outcomes: list[str]  # every outcome, in the order of the datasets
     objective: int  # the objective's position in ``outcomes``
-    others: dict[int, tuple[Tensor, Tensor]]  # tracking metrics: (mean, variance)
+    others: dict[int, tuple[Tensor, Tensor]]  # tracking metrics: designs (DEMO space), values

@@ -28,7 +28,7 @@ from ax.utils.common.logger import get_logger
 
 from botorch_demo.ax._ax_private import adapter_experiment, adapter_optimization_config
 from botorch_demo.ax.binding import check_experiment_binding
-from botorch_demo.ax.rounds import current_batch
+from botorch_demo.ax.rounds import current_batch, recorded_seed
 
 logger = get_logger(__name__)
 
@@ -71,6 +71,12 @@ def objective_sign(optimization_config: OptimizationConfig | None) -> float:
     return -1.0 if objective.minimize else 1.0
 
 
+def check_problem(experiment: Experiment) -> None:
+    """Raises unless DEMO can optimise ``experiment``: a single objective, no
+    outcome constraints (see :func:`objective_sign`)."""
+    objective_sign(experiment.optimization_config)
+
+
 class DEMOAdapter(TorchAdapter):
     """``TorchAdapter`` for :class:`~botorch_demo.ax.generator.DEMOGenerator`.
 
@@ -93,6 +99,7 @@ class DEMOAdapter(TorchAdapter):
         generator.objective_name = config.objective.metric_signatures[0]
         batch, state = current_batch(experiment, generator.min_completed)
         generator.start_request(batch)
+        generator.adopt_seed(recorded_seed(experiment))
         super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
         if state.given_up_arms:
             features = [ObservationFeatures(parameters=a.parameters) for a in state.given_up_arms]

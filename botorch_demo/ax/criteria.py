@@ -21,6 +21,7 @@ from ax.generation_strategy.transition_criterion import (
     filter_trials_by_status,
 )
 
+from botorch_demo.ax.adapter import check_problem
 from botorch_demo.ax.rounds import open_design_count, round_done, round_state
 
 if TYPE_CHECKING:
@@ -83,7 +84,9 @@ class DEMOBatchLimit(MaxTrialsAwaitingData):
         count_only_trials_with_data: See ``MaxTrialsAwaitingData``.
         count_arms: Count the designs of DEMO batches (the default), or trials
             (for a node that is not DEMO's, e.g. the Sobol node of
-            :func:`~botorch_demo.ax.sobol_node`).
+            :func:`~botorch_demo.ax.sobol_node`; in a strategy with a DEMO node,
+            such a node refuses a problem DEMO cannot optimise before it
+            generates anything, see :func:`~botorch_demo.ax.adapter.check_problem`).
         repeat: Whether a done batch is followed by another one (a last DEMO
             node) rather than a hand-off.
     """
@@ -161,6 +164,7 @@ class DEMOBatchLimit(MaxTrialsAwaitingData):
     def is_met(self, experiment: Experiment, curr_node: GenerationNode) -> bool:
         trials = curr_node.trials_from_node
         if not self.count_arms:
+            _refuse_before_demo(experiment, curr_node)
             return not self._done(experiment, trials) and super().is_met(experiment, curr_node)
         state = round_state(experiment, trials)
         if round_done(state, self.release_after, experiment):
@@ -169,3 +173,18 @@ class DEMOBatchLimit(MaxTrialsAwaitingData):
             return True
         # Every admissible design is out: wait for results rather than ask for more.
         return state.live > 0 and open_design_count(experiment, at_most=1) == 0
+
+
+def _refuse_before_demo(experiment: Experiment, node: GenerationNode) -> None:
+    """Raises if the node's strategy has a DEMO node that could not optimise
+    ``experiment``, so that no trial is made for a campaign that would stop
+    at DEMO (e.g. Sobol trials before a DEMO node that refuses outcome
+    constraints)."""
+    from botorch_demo.ax.registry import uses_demo  # The registry imports this module.
+
+    try:
+        strategy = node.generation_strategy
+    except (AttributeError, ValueError):
+        return
+    if uses_demo(strategy):
+        check_problem(experiment)

@@ -36,15 +36,19 @@ from botorch_demo.ax.config import resolve_demo_config
 from botorch_demo.ax.encoding import DesignEncoding
 from botorch_demo.ax.model_cache import ModelCache, Observed, TrainingData, split_observations
 from botorch_demo.ax.pool import Admissibility, CandidatePool, predicted_scores
-from botorch_demo.ax.rounds import DEMO_MODEL_KEY, DEMO_ROUND_KEY, BatchRound
+from botorch_demo.ax.rounds import (
+    DEMO_MODEL_KEY,
+    DEMO_ROUND_KEY,
+    DEMO_SEED_KEY,
+    ROUND_SEED_STRIDE,
+    BatchRound,
+)
 from botorch_demo.ax.utils import pending_points, single_objective
 
 logger = get_logger(__name__)
 
 #: Candidate-metadata key that marks a design proposed by DEMO.
 DEMO_METADATA_KEY = DEMO_MODEL_KEY
-#: Seeds of consecutive batches (rounds) of one generator lie this far apart.
-ROUND_SEED_STRIDE = 1000
 #: Observed designs whose values predict a tracking metric (DEMO does not model it).
 TRACKING_NEIGHBOURS = 5
 _NEIGHBOUR_CHUNK = 256
@@ -156,6 +160,15 @@ class DEMOGenerator(TorchGenerator):
     def round_index(self) -> int:
         """The batch (round) the generator serves: 0, 1, ..."""
         return 0 if self.batch_round is None else self.batch_round.index
+
+    def adopt_seed(self, seed: int | None) -> None:
+        """Uses ``seed`` (the seed the campaign's DEMO batches were made with, as
+        recorded in the experiment) when no seed is configured and no model was
+        trained or loaded yet: a campaign resumed from storage then trains and
+        generates as the first run did."""
+        cache = self.model_cache
+        if seed is not None and self.configured_seed is None and cache.model is None:
+            cache.seed = seed
 
     def start_request(self, batch_round: BatchRound, given_up_X: Tensor | None = None) -> None:
         """Sets the batch to serve from, as the experiment records it now (the
@@ -388,7 +401,7 @@ class DEMOGenerator(TorchGenerator):
         return TorchGenResults(
             points=points,
             weights=torch.ones(points.shape[0], dtype=points.dtype),
-            gen_metadata={DEMO_MODEL_KEY: key, "demo_seed": seed, DEMO_ROUND_KEY: r},
+            gen_metadata={DEMO_MODEL_KEY: key, DEMO_SEED_KEY: seed, DEMO_ROUND_KEY: r},
             candidate_metadata=[
                 {"demo_predicted": s, DEMO_METADATA_KEY: key[:16], DEMO_ROUND_KEY: r}
                 for s in (sign * pred).tolist()

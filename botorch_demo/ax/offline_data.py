@@ -38,8 +38,10 @@ from ax.core.parameter import FixedParameter, Parameter, ParameterType
 from ax.exceptions.core import UserInputError
 from ax.storage.sqa_store.save import save_or_update_trials
 
-from botorch_demo.ax._ax_private import client_experiment
+from botorch_demo.ax._ax_private import client_experiment, client_generation_strategy
+from botorch_demo.ax.adapter import check_problem
 from botorch_demo.ax.binding import check_storage_binding
+from botorch_demo.ax.registry import uses_demo
 
 _EXAMPLES = 5
 
@@ -84,12 +86,16 @@ def attach_offline_data(
         The indices of the trials created.
 
     Raises:
+        UnsupportedError: If the Client's generation strategy has a DEMO node
+            and the experiment has several objectives or outcome constraints.
         UserInputError: If the input does not match the experiment: missing or
             unknown columns, values outside the search space, scores that are
             missing, NaN or infinite, SEMs that are negative or infinite, or an
             SEM given twice. The experiment is unchanged then.
     """
     experiment = _experiment_of(target)
+    if isinstance(target, Client) and uses_demo(client_generation_strategy(target)):
+        check_problem(experiment)  # Refuse now, not at the DEMO node.
     if isinstance(target, Client) and target.db_settings_set:
         # Never write a campaign's trials into another campaign's database.
         check_storage_binding(target.db_settings.url)

@@ -36,6 +36,7 @@ from ax.adapter.registry import (
     Y_trans,
 )
 from ax.exceptions.core import UserInputError
+from ax.generation_strategy.generation_strategy import GenerationStrategy
 from ax.storage.json_store.encoders import (
     pausing_criterion_to_dict,
     transition_criterion_to_dict,
@@ -97,6 +98,18 @@ ENCODER_ENTRIES: dict[type, object] = {
     DEMOBatchLimit: pausing_criterion_to_dict,
     DEMODesignsResolved: transition_criterion_to_dict,
 }
+
+
+def uses_demo(strategy: GenerationStrategy | None) -> bool:
+    """Whether ``strategy`` has a node that generates with DEMO."""
+    if strategy is None:
+        return False
+    return any(
+        isinstance(spec.generator_enum, DEMOGenerators)
+        and spec.generator_enum is DEMOGenerators.DEMO
+        for node in strategy.nodes_by_name.values()
+        for spec in node.generator_specs
+    )
 
 
 def register() -> None:

@@ -42,6 +42,11 @@ DEMO_MODEL_KEY = "demo_model"
 #: ``gen_metadata`` key of a DEMO generator run: its round (0, 1, ...).
 DEMO_ROUND_KEY = "demo_round"
 
+#: ``gen_metadata`` key of a DEMO generator run: the seed its batch was made with.
+DEMO_SEED_KEY = "demo_seed"
+#: Seeds of consecutive batches (rounds) of one generator lie this far apart.
+ROUND_SEED_STRIDE = 1000
+
 #: Largest discrete search space whose open designs are counted exactly.
 MAX_ENUMERATE = 2**16
 
@@ -235,3 +240,15 @@ def current_batch(experiment: Experiment, min_completed: int) -> tuple[BatchRoun
     if round_done(state, min_completed, experiment):
         return BatchRound(index=state.index + 1), state
     return BatchRound(index=state.index, served=state.served, live=state.live), state
+
+
+def recorded_seed(experiment: Experiment) -> int | None:
+    """The seed DEMO's first recorded batch was made with (its base seed, without
+    the round's offset), or None before DEMO served anything."""
+    for trial in experiment.trials.values():
+        for run in trial.generator_runs:
+            metadata = run.gen_metadata or {}
+            if DEMO_MODEL_KEY in metadata and DEMO_SEED_KEY in metadata:
+                r = int(metadata.get(DEMO_ROUND_KEY, 0))
+                return int(metadata[DEMO_SEED_KEY]) - ROUND_SEED_STRIDE * r
+    return None

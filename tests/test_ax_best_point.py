@@ -3,6 +3,8 @@ design: offline data imported as one-arm trials or as one ``BatchTrial``."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -74,3 +76,18 @@ def test_best_point_under_the_gp_node_after_a_batch_import(ax_smoke, complete_tr
     assert client_generation_strategy(client).current_node_name == "GP_qLogNEI"
     _, _, trial_index, _ = client.get_best_parameterization()
     assert isinstance(client_experiment(client).trials[trial_index], Trial)
+
+
+def test_cross_validating_demo_divides_by_no_zero_sem(ax_smoke, complete_trials) -> None:
+    """DEMO's predictions carry a variance (its in-sample error), so Ax's
+    cross-validation before a best-point query has nothing to divide by zero."""
+    client = client_for()
+    attach_offline_data(client, offline_frame())
+    client.set_generation_strategy(demo_generation_strategy(batch_size=2, seed=0, **ax_smoke))
+    complete_trials(client, client.get_next_trials(max_trials=2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        _, values, _, _ = client.get_best_parameterization()
+    assert "f" in values
+    _, sem = client.predict([{"x0": 0.3, "x1": 0.3}])[0]["f"]
+    assert sem > 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,6 +24,7 @@ from botorch_demo.ax.pool import (
     candidates,
 )
 from botorch_demo.config import DEMOConfig
+from botorch_demo.diagnostics import SamplerDivergenceWarning
 from botorch_demo.editing import raised_noise_level
 from botorch_demo.exceptions import CandidateShortfallError
 from botorch_demo.rows import first_occurrences
@@ -236,3 +239,26 @@ def test_mixed_search_space_fixed_features_and_bounds(ax_smoke) -> None:
         assert parameters["kind"] == "c"
         assert isinstance(parameters["k"], int)
         assert parameters["size"] in [8, 16, 32, 64]
+
+
+class WarningDEMO(RepeatingDEMO):
+    """A RepeatingDEMO whose every generation warns as a diverging sampler does."""
+
+    def generate(self, q, seed, exclude, unique, **overrides):
+        warnings.warn(f"diverged at seed {seed}", SamplerDivergenceWarning, stacklevel=2)
+        warnings.warn("something else", UserWarning, stacklevel=2)
+        return super().generate(q, seed, exclude, unique, **overrides)
+
+
+def test_one_divergence_warning_per_request() -> None:
+    observed, data = _continuous()
+    pool = CandidatePool(batch_size=8, config=DEMOConfig.smoke())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pool.serve(6, WarningDEMO(), data, observed, None, Admissibility({}, None), seed=10)
+    divergence = [w for w in caught if w.category is SamplerDivergenceWarning]
+    assert len(divergence) == 1  # Five DEMO calls (the pool and four top-ups).
+    assert "diverged at seed 10" in str(divergence[0].message)
+    assert "5 DEMO calls" in str(divergence[0].message)
+    # Other warnings are not swallowed.
+    assert sum(w.category is UserWarning for w in caught) == 5

@@ -17,6 +17,7 @@ from typing import Any
 from ax.adapter.torch import TorchAdapter
 from ax.core.arm import Arm
 from ax.core.experiment import Experiment
+from ax.core.generator_run import GeneratorRun
 from ax.core.observation import ObservationFeatures
 from ax.core.optimization_config import MultiObjectiveOptimizationConfig, OptimizationConfig
 from ax.core.search_space import SearchSpace
@@ -104,6 +105,13 @@ class DEMOAdapter(TorchAdapter):
         if state.given_up_arms:
             features = [ObservationFeatures(parameters=a.parameters) for a in state.given_up_arms]
             generator.given_up_X = self.transform_observation_features(features)
+
+    def gen(self, n: int, *args: Any, **kwargs: Any) -> GeneratorRun:
+        """Ax's ``gen``, asking for no more designs than the DEMO batch has left
+        (a ``BatchTrial`` of ``n`` arms under a cap of fewer), so that Ax does
+        not report the shorter run as one with repeated designs."""
+        left = self.generator.designs_left()
+        return super().gen(n if left is None else max(1, min(n, left)), *args, **kwargs)
 
     def model_best_point(
         self,

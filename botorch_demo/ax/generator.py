@@ -161,6 +161,14 @@ class DEMOGenerator(TorchGenerator):
         """The batch (round) the generator serves: 0, 1, ..."""
         return 0 if self.batch_round is None else self.batch_round.index
 
+    def designs_left(self) -> int | None:
+        """How many more designs the current batch may serve (K minus its live
+        and completed designs), or None for a generator used by hand."""
+        batch = self.batch_round
+        if batch is None:
+            return None
+        return self.batch_size - batch.served - self.pool.served_since_update
+
     def adopt_seed(self, seed: int | None) -> None:
         """Uses ``seed`` (the seed the campaign's DEMO batches were made with, as
         recorded in the experiment) when no seed is configured and no model was

@@ -31,6 +31,9 @@ it has and logs one line; the node's criteria then hand off (see
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from math import prod
 
@@ -47,7 +50,11 @@ from botorch_demo.ax.rounds import MAX_ENUMERATE
 from botorch_demo.ax.utils import generation_key
 from botorch_demo.config import DEMOConfig
 from botorch_demo.constraints import make_feasible, satisfied
-from botorch_demo.diagnostics import GenerationDiagnostics
+from botorch_demo.diagnostics import (
+    CollapseWarning,
+    GenerationDiagnostics,
+    SamplerDivergenceWarning,
+)
 from botorch_demo.editing import raised_noise_level
 from botorch_demo.exceptions import CandidateShortfallError
 from botorch_demo.rows import first_occurrences, novel_rows, rows_in
@@ -62,6 +69,7 @@ NEIGHBOUR_RINGS = 8
 #: Continuous step of the first neighbourhood, as a fraction of the column's range.
 CONTINUOUS_STEP = 1.0 / 64
 _PREDICT_CHUNK = 8192
+_SUMMARISED = (SamplerDivergenceWarning, CollapseWarning)
 _DISTANCE_CHUNK = 4096
 
 
@@ -376,6 +384,24 @@ class CandidatePool:
                 or completed, or every admissible design is already out.
             SearchSpaceExhausted: If no admissible new design exists at all.
         """
+        with one_warning_per_kind():
+            return self._serve(
+                n, model, data, observed, pending_Z, rules, seed, served, given_up_Z, round_index
+            )
+
+    def _serve(
+        self,
+        n: int,
+        model: DEMO,
+        data: TrainingData,
+        observed: Observed,
+        pending_Z: Tensor | None,
+        rules: Admissibility,
+        seed: int,
+        served: tuple[int, int] | None,
+        given_up_Z: Tensor | None,
+        round_index: int,
+    ) -> tuple[Tensor, Tensor]:
         key = (rules.key, round_index)
         if self._model is not model or self._key != key:
             self._grid = rules.grid(data.encoding)
@@ -498,11 +524,31 @@ def _best_training(model: DEMO, k: int) -> Tensor:
     return model.train_X[model.ranked_rows[:k]]
 
 
+@contextmanager
+def one_warning_per_kind() -> Iterator[None]:
+    """Issues DEMO's ``SamplerDivergenceWarning`` and ``CollapseWarning`` at most
+    once each for everything inside (one Ax generation may call DEMO several
+    times: smaller asks, top-ups); other warnings pass unchanged."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    summaries: dict[type, list[str]] = {}
+    for record in caught:
+        if issubclass(record.category, _SUMMARISED):
+            summaries.setdefault(record.category, []).append(str(record.message))
+        else:
+            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+    for category, messages in summaries.items():
+        more = "" if len(messages) == 1 else f" ({len(messages)} DEMO calls of this request)"
+        warnings.warn(messages[0] + more, category, stacklevel=3)
+
+
 def _log_diagnostics(diag: GenerationDiagnostics | None) -> None:
     """Log what one ``DEMO.generate`` did, as ``model.diagnostics`` reports it.
 
-    The distinct raw edits and the surrogate's verdict go to INFO; a collapsed
-    batch or a diverging sampler goes to WARNING with the model's own message.
+    The distinct raw edits, the surrogate's verdict and the model's messages
+    (a collapsed batch, a diverging sampler) go to INFO: the messages also come
+    as warnings, once per request (see :func:`one_warning_per_kind`).
     """
     if diag is None:
         return
@@ -516,4 +562,4 @@ def _log_diagnostics(diag: GenerationDiagnostics | None) -> None:
         f"{diag.n_distinct} distinct after de-duplication{above}."
     )
     for message in diag.messages:
-        logger.warning(message)
+        logger.info(message)

@@ -29,7 +29,7 @@ from ax.utils.common.logger import get_logger
 
 from botorch_demo.ax._ax_private import adapter_experiment, adapter_optimization_config
 from botorch_demo.ax.binding import check_experiment_binding
-from botorch_demo.ax.rounds import current_batch, recorded_seed
+from botorch_demo.ax.rounds import arms_without_results, current_batch, recorded_seed
 
 logger = get_logger(__name__)
 
@@ -98,13 +98,14 @@ class DEMOAdapter(TorchAdapter):
         generator = self.generator
         generator.objective_sign = objective_sign(config)
         generator.objective_name = config.objective.metric_signatures[0]
-        batch, state = current_batch(experiment, generator.min_completed)
+        batch, _ = current_batch(experiment, generator.min_completed)
         generator.start_request(batch)
         generator.adopt_seed(recorded_seed(experiment))
         super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
-        if state.given_up_arms:
-            features = [ObservationFeatures(parameters=a.parameters) for a in state.given_up_arms]
-            generator.given_up_X = self.transform_observation_features(features)
+        arms = arms_without_results(experiment)
+        if arms:
+            features = [ObservationFeatures(parameters=a.parameters) for a in arms]
+            generator.unobserved_X = self.transform_observation_features(features)
 
     def gen(self, n: int, *args: Any, **kwargs: Any) -> GeneratorRun:
         """Ax's ``gen``, asking for no more designs than the DEMO batch has left

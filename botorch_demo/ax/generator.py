@@ -125,8 +125,9 @@ class DEMOGenerator(TorchGenerator):
         #: before each fit (None: a generator used by hand, which serves one
         #: batch and counts it from the pending and observed designs).
         self.batch_round: BatchRound | None = None
-        #: Failed or abandoned designs (Ax's space), set by ``DEMOAdapter``.
-        self.given_up_X: Tensor | None = None
+        #: Designs of the experiment without results (out, failed, abandoned;
+        #: Ax's space), set by ``DEMOAdapter``: never proposed again.
+        self.unobserved_X: Tensor | None = None
         #: The trained model, its key and counters (see ``ModelCache``).
         self.model_cache = ModelCache(
             self.demo_config,
@@ -178,12 +179,12 @@ class DEMOGenerator(TorchGenerator):
         if seed is not None and self.configured_seed is None and cache.model is None:
             cache.seed = seed
 
-    def start_request(self, batch_round: BatchRound, given_up_X: Tensor | None = None) -> None:
+    def start_request(self, batch_round: BatchRound, unobserved_X: Tensor | None = None) -> None:
         """Sets the batch to serve from, as the experiment records it now (the
         adapter calls this before every fit, which Ax may skip when the data
         did not change)."""
         self.batch_round = batch_round
-        self.given_up_X = given_up_X
+        self.unobserved_X = unobserved_X
         self.pool.start_request()
 
     # ------------------------------------------------------------------ fitting
@@ -388,7 +389,7 @@ class DEMOGenerator(TorchGenerator):
         rules = Admissibility.from_opt_config(data.encoding, torch_opt_config)
         pending = pending_points(torch_opt_config, outcome)
         pending_Z = None if pending is None else data.encoding.to_demo(pending)
-        given_up = None if self.given_up_X is None else data.encoding.to_demo(self.given_up_X)
+        unobserved = None if self.unobserved_X is None else data.encoding.to_demo(self.unobserved_X)
         batch = self.batch_round
         r = self.round_index
         seed = self.seed + ROUND_SEED_STRIDE * r
@@ -401,7 +402,7 @@ class DEMOGenerator(TorchGenerator):
             rules,
             seed,
             served=None if batch is None else (batch.served, batch.live),
-            given_up_Z=given_up,
+            unobserved_Z=unobserved,
             round_index=r,
         )
         points = data.encoding.to_ax(Z, like=data.X).cpu()

@@ -357,7 +357,7 @@ class CandidatePool:
         rules: Admissibility,
         seed: int,
         served: tuple[int, int] | None = None,
-        given_up_Z: Tensor | None = None,
+        unobserved_Z: Tensor | None = None,
         round_index: int = 0,
     ) -> tuple[Tensor, Tensor]:
         """Up to ``n`` new designs, best predicted first, and their scores.
@@ -375,8 +375,8 @@ class CandidatePool:
                 :mod:`botorch_demo.ax.rounds`); None (a generator used without
                 its adapter) counts pool designs among the pending and observed
                 ones instead.
-            given_up_Z: Failed or abandoned designs (DEMO's space), never served
-                again.
+            unobserved_Z: Designs without results (out, failed, abandoned; DEMO's
+                space), never served again.
             round_index: The batch's round (part of the pool's key).
 
         Raises:
@@ -386,7 +386,7 @@ class CandidatePool:
         """
         with one_warning_per_kind():
             return self._serve(
-                n, model, data, observed, pending_Z, rules, seed, served, given_up_Z, round_index
+                n, model, data, observed, pending_Z, rules, seed, served, unobserved_Z, round_index
             )
 
     def _serve(
@@ -399,7 +399,7 @@ class CandidatePool:
         rules: Admissibility,
         seed: int,
         served: tuple[int, int] | None,
-        given_up_Z: Tensor | None,
+        unobserved_Z: Tensor | None,
         round_index: int,
     ) -> tuple[Tensor, Tensor]:
         key = (rules.key, round_index)
@@ -418,7 +418,7 @@ class CandidatePool:
                 "for more."
             )
         n = min(n, remaining)
-        parts = [t for t in (observed.Z, pending_Z, given_up_Z) if t is not None]
+        parts = [t for t in (observed.Z, pending_Z, unobserved_Z) if t is not None]
         known = torch.cat([t.to(data.Z) for t in parts])
         # On an enumerated space, look for the whole rest of the batch (cheap):
         # a batch that cannot be filled is known now, not at its last design.

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import prod
 from typing import Any
 
@@ -63,14 +63,12 @@ class RoundState:
         completed: Designs with results.
         given_up: Designs failed or abandoned.
         live: Designs still out.
-        given_up_arms: The given-up arms of every round.
     """
 
     index: int = -1
     completed: int = 0
     given_up: int = 0
     live: int = 0
-    given_up_arms: tuple[Arm, ...] = field(default=(), repr=False)
 
     @property
     def served(self) -> int:
@@ -86,7 +84,6 @@ def round_state(experiment: Experiment, trial_indices: Iterable[int] | None = No
     """
     indices = experiment.trials.keys() if trial_indices is None else trial_indices
     arms: list[tuple[int, str]] = []  # (round, what became of the arm)
-    given_up_arms: list[Arm] = []
     for index in indices:
         trial = experiment.trials[index]
         abandoned = trial.abandoned_arm_names if isinstance(trial, BatchTrial) else set()
@@ -95,11 +92,7 @@ def round_state(experiment: Experiment, trial_indices: Iterable[int] | None = No
             if DEMO_MODEL_KEY not in metadata:
                 continue
             r = int(metadata.get(DEMO_ROUND_KEY, 0))
-            for arm in run.arms:
-                fate = _fate(trial.status, arm.name in abandoned)
-                arms.append((r, fate))
-                if fate == "given_up":
-                    given_up_arms.append(arm)
+            arms += [(r, _fate(trial.status, arm.name in abandoned)) for arm in run.arms]
     if not arms:
         return RoundState()
     latest = max(r for r, _ in arms)
@@ -109,8 +102,27 @@ def round_state(experiment: Experiment, trial_indices: Iterable[int] | None = No
         completed=fates.count("completed"),
         given_up=fates.count("given_up"),
         live=fates.count("live"),
-        given_up_arms=tuple(given_up_arms),
     )
+
+
+def arms_without_results(experiment: Experiment) -> list[Arm]:
+    """The arms of the experiment that have no results and never will, or not
+    yet: those of trials that are not completed or early-stopped (out, failed,
+    abandoned), and arms abandoned inside a ``BatchTrial``.
+
+    Ax passes a running trial's arm as pending only while it has no data, and
+    fits only completed trials' data, so a running trial whose metric already
+    reported (e.g. under the Orchestrator) would otherwise be invisible to
+    DEMO and could be proposed again.
+    """
+    arms: list[Arm] = []
+    for trial in experiment.trials.values():
+        if trial.status in _COMPLETED:
+            if isinstance(trial, BatchTrial):
+                arms += trial.abandoned_arms
+            continue
+        arms += trial.arms
+    return arms
 
 
 def _fate(status: TrialStatus, abandoned_in_batch: bool) -> str:

@@ -24,6 +24,7 @@ from ax.core.search_space import SearchSpace
 from ax.core.trial import Trial
 from ax.core.types import TModelPredictArm
 from ax.exceptions.core import DataRequiredError, UnsupportedError, UserInputError
+from ax.generators.types import TConfig
 from ax.service.utils.best_point import get_best_by_raw_objective_with_trial_index
 from ax.utils.common.logger import get_logger
 
@@ -107,12 +108,29 @@ class DEMOAdapter(TorchAdapter):
             features = [ObservationFeatures(parameters=a.parameters) for a in arms]
             generator.unobserved_X = self.transform_observation_features(features)
 
-    def gen(self, n: int, *args: Any, **kwargs: Any) -> GeneratorRun:
+    def gen(
+        self,
+        n: int,
+        search_space: SearchSpace | None = None,
+        optimization_config: OptimizationConfig | None = None,
+        pending_observations: dict[str, list[ObservationFeatures]] | None = None,
+        fixed_features: ObservationFeatures | None = None,
+        model_gen_options: TConfig | None = None,
+    ) -> GeneratorRun:
         """Ax's ``gen``, asking for no more designs than the DEMO batch has left
         (a ``BatchTrial`` of ``n`` arms under a cap of fewer), so that Ax does
-        not report the shorter run as one with repeated designs."""
+        not report the shorter run as one with repeated designs. The arguments
+        are spelled out: Ax passes an adapter only the keywords its ``gen``
+        names."""
         left = self.generator.designs_left()
-        return super().gen(n if left is None else max(1, min(n, left)), *args, **kwargs)
+        return super().gen(
+            n=n if left is None else max(1, min(n, left)),
+            search_space=search_space,
+            optimization_config=optimization_config,
+            pending_observations=pending_observations,
+            fixed_features=fixed_features,
+            model_gen_options=model_gen_options,
+        )
 
     def model_best_point(
         self,

@@ -215,15 +215,13 @@ def _enumerate(space: SearchSpace) -> tuple[tuple, ...]:
     designs = list(itertools.product(*columns))
     if not space.parameter_constraints or not designs:
         return tuple(designs)
-    values = np.array(
-        [[float(v) if isinstance(v, int | float) else np.nan for v in d] for d in designs]
-    )
     ok = np.ones(len(designs), dtype=bool)
     for constraint in space.parameter_constraints:
-        weights = np.zeros(len(names))
+        total = np.zeros(len(designs))
         for name, weight in constraint.constraint_dict.items():
-            weights[names.index(name)] = weight
-        ok &= values @ weights <= constraint.bound + 1e-8
+            column = names.index(name)
+            total += weight * np.array([float(d[column]) for d in designs])
+        ok &= total <= constraint.bound + 1e-8
     return tuple(d for d, keep in zip(designs, ok, strict=True) if keep)
 
 

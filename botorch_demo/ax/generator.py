@@ -200,7 +200,7 @@ class DEMOGenerator(TorchGenerator):
         current batch are not trained on (a DEMO batch comes from one model);
         they are remembered as observed. Results of earlier batches are trained
         on. DEMO models the objective only: the other outcomes (tracking
-        metrics) are predicted by their observed mean and variance. Training
+        metrics) are predicted from their nearest observed designs. Training
         needs the objective's direction: it happens here when
         :attr:`objective_sign` is set (``DEMOAdapter`` does that), otherwise at
         the first ``gen``.

@@ -23,7 +23,7 @@ Transforms:
 Both keep Ax's default ``fit_tracking_metrics=True``, as Ax's own BoTorch node
 does, so an experiment's tracking metrics reach the generator: the GP nodes
 model them, DEMO models only the objective and predicts the tracking metrics by
-their observed mean and variance (it logs that once).
+their nearest observed designs (it logs that once).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from ax.generation_strategy.transition_criterion import (
 )
 
 from botorch_demo.ax.adapter import check_problem
+from botorch_demo.ax.keys import uses_demo
 from botorch_demo.ax.rounds import open_design_count, round_done, round_state
 
 if TYPE_CHECKING:
@@ -180,8 +181,6 @@ def _refuse_before_demo(experiment: Experiment, node: GenerationNode) -> None:
     ``experiment``, so that no trial is made for a campaign that would stop
     at DEMO (e.g. Sobol trials before a DEMO node that refuses outcome
     constraints)."""
-    from botorch_demo.ax.registry import uses_demo  # The registry imports this module.
-
     try:
         strategy = node.generation_strategy
     except (AttributeError, ValueError):

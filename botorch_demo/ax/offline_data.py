@@ -41,7 +41,7 @@ from ax.storage.sqa_store.save import save_or_update_trials
 from botorch_demo.ax._ax_private import client_experiment, client_generation_strategy
 from botorch_demo.ax.adapter import check_problem
 from botorch_demo.ax.binding import check_storage_binding
-from botorch_demo.ax.registry import uses_demo
+from botorch_demo.ax.keys import uses_demo
 
 _EXAMPLES = 5
 

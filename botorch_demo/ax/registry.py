@@ -30,13 +30,11 @@ from __future__ import annotations
 
 from ax.adapter.registry import (
     GENERATOR_KEY_TO_GENERATOR_SETUP,
-    GeneratorRegistryBase,
     GeneratorSetup,
     Mixed_transforms,
     Y_trans,
 )
 from ax.exceptions.core import UserInputError
-from ax.generation_strategy.generation_strategy import GenerationStrategy
 from ax.storage.json_store.encoders import (
     pausing_criterion_to_dict,
     transition_criterion_to_dict,
@@ -46,21 +44,8 @@ from ax.storage.json_store.registry import CORE_DECODER_REGISTRY, CORE_ENCODER_R
 from botorch_demo.ax.adapter import DEMOAdapter, SubsetAdapter
 from botorch_demo.ax.criteria import DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.generator import DEMOGenerator
+from botorch_demo.ax.keys import DEMOGenerators
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
-
-
-class DEMOGenerators(GeneratorRegistryBase):
-    """Generators of botorch-demo, for ``GeneratorSpec(generator_enum=...)``.
-
-    Members:
-        DEMO: :class:`~botorch_demo.ax.generator.DEMOGenerator`.
-        SUBSET_BOTORCH: :class:`~botorch_demo.ax.subset.SubsetBoTorchGenerator`,
-            a modular BoTorch generator whose GP trains on a bounded subset.
-    """
-
-    DEMO = "DEMO"
-    SUBSET_BOTORCH = "SubsetBoTorch"
-
 
 GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
     DEMOGenerators.DEMO.value: GeneratorSetup(
@@ -98,18 +83,6 @@ ENCODER_ENTRIES: dict[type, object] = {
     DEMOBatchLimit: pausing_criterion_to_dict,
     DEMODesignsResolved: transition_criterion_to_dict,
 }
-
-
-def uses_demo(strategy: GenerationStrategy | None) -> bool:
-    """Whether ``strategy`` has a node that generates with DEMO."""
-    if strategy is None:
-        return False
-    return any(
-        isinstance(spec.generator_enum, DEMOGenerators)
-        and spec.generator_enum is DEMOGenerators.DEMO
-        for node in strategy.nodes_by_name.values()
-        for spec in node.generator_specs
-    )
 
 
 def register() -> None:

@@ -23,7 +23,7 @@ from botorch.acquisition.logei import (
 
 from botorch_demo.ax.config import ConfigSpec, config_to_kwargs
 from botorch_demo.ax.criteria import RESOLVED, DEMOBatchLimit, DEMODesignsResolved
-from botorch_demo.ax.registry import DEMOGenerators
+from botorch_demo.ax.keys import DEMOGenerators
 
 
 def demo_node(

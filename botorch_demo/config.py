@@ -320,7 +320,25 @@ class DEMOConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DEMOConfig:
-        """Build a config from :meth:`to_dict` output, rejecting unknown keys."""
+        """Build a config from :meth:`to_dict` output, rejecting unknown keys.
+
+        Args:
+            data: ``{field: value}``.
+
+        Returns:
+            The config.
+
+        Raises:
+            TypeError: If ``data`` is not a dict with string keys.
+            ValueError: For unknown fields or invalid values.
+        """
+        if not isinstance(data, dict):
+            raise TypeError(
+                f"DEMOConfig.from_dict needs a dict of fields, got {type(data).__name__}."
+            )
+        if not all(isinstance(k, str) for k in data):
+            bad = [k for k in data if not isinstance(k, str)]
+            raise TypeError(f"DEMOConfig.from_dict: field names must be strings, got {bad}.")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +42,11 @@ META_KEYS = (
 #: Names of the network dtypes a checkpoint may hold.
 NETWORK_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
-# What torch.load raises on a file that is not a readable torch.save payload.
-_UNREADABLE = (
-    pickle.UnpicklingError,
-    EOFError,
-    OSError,
-    RuntimeError,
-    ValueError,
-    zipfile.BadZipFile,
-    KeyError,
-    AttributeError,
-    TypeError,
-)
+# What torch.load raises on a file that is not a readable torch.save payload:
+# random bytes reach torch's legacy unpickler, which fails in many ways
+# (UnpicklingError, EOFError, IndexError, struct.error, MemoryError...), so any
+# error while reading an existing file means "not a checkpoint".
+_UNREADABLE = (Exception,)
 
 
 def content_hash(meta: dict[str, Any], state: dict[str, Tensor]) -> str:

@@ -472,11 +472,14 @@ def _validated_columns(experiment: Experiment, frame: pd.DataFrame) -> tuple[lis
                 f"{complex_rows[:_EXAMPLES].tolist()}; scores must be real."
             )
         values = numeric.to_numpy(dtype=float)
-        bad = np.flatnonzero(~np.isfinite(values) | _bool_mask(frame[metric]))
+        bad = np.flatnonzero(
+            ~np.isfinite(values) | _bool_mask(frame[metric]) | _str_mask(frame[metric])
+        )
         if bad.size:
             raise UserInputError(
-                f"Metric column {metric!r} has {bad.size} missing, non-numeric, boolean, "
-                f"NaN or infinite value(s), e.g. rows {bad[:_EXAMPLES].tolist()}."
+                f"Metric column {metric!r} has {bad.size} missing, non-numeric (strings "
+                f"included), boolean, NaN or infinite value(s), e.g. rows "
+                f"{bad[:_EXAMPLES].tolist()}."
             )
         frame[metric] = values
     return params, metrics
@@ -486,13 +489,14 @@ def _invalid_values(parameter: Parameter, column: pd.Series) -> str | None:
     """Describes the invalid values of one parameter column, or returns None.
 
     Values are never coerced silently: an integer parameter rejects ``2.5``
-    (instead of storing 2) and booleans (instead of storing 1), a float
-    parameter rejects booleans, and a boolean parameter takes only booleans.
+    (instead of storing 2), booleans (instead of storing 1) and strings such as
+    ``"1"``, a float parameter rejects booleans and strings, and a boolean
+    parameter takes only booleans.
     """
     is_bool = _bool_mask(column)
     if parameter.is_numeric:
         values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-        valid = ~np.isnan(values) & parameter.validate_array(values) & ~is_bool
+        valid = ~np.isnan(values) & parameter.validate_array(values) & ~is_bool & ~_str_mask(column)
         if parameter.parameter_type == ParameterType.INT:
             with np.errstate(invalid="ignore"):
                 valid &= values == np.round(values)
@@ -513,6 +517,13 @@ def _invalid_values(parameter: Parameter, column: pd.Series) -> str | None:
         f"{bad.size} row(s) of {parameter.name!r} are not valid for {parameter}, which "
         f"takes {rule} (e.g. rows {bad[:_EXAMPLES].tolist()} with values {examples})"
     )
+
+
+def _str_mask(column: pd.Series) -> np.ndarray:
+    """Which entries of ``column`` are strings (never read as numbers)."""
+    if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
+        return np.zeros(len(column), dtype=bool)
+    return np.fromiter((isinstance(v, (str, bytes)) for v in column), dtype=bool, count=len(column))
 
 
 def _bool_mask(column: pd.Series) -> np.ndarray:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +42,11 @@ META_KEYS = (
 #: Names of the network dtypes a checkpoint may hold.
 NETWORK_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
-# What torch.load raises on a file that is not a readable torch.save payload.
-_UNREADABLE = (
-    pickle.UnpicklingError,
-    EOFError,
-    OSError,
-    RuntimeError,
-    ValueError,
-    zipfile.BadZipFile,
-    KeyError,
-    AttributeError,
-    TypeError,
-)
+# What torch.load raises on a file that is not a readable torch.save payload:
+# random bytes reach torch's legacy unpickler, which fails in many ways
+# (UnpicklingError, EOFError, IndexError, struct.error, MemoryError...), so any
+# error while reading an existing file means "not a checkpoint".
+_UNREADABLE = (Exception,)
 
 
 def content_hash(meta: dict[str, Any], state: dict[str, Tensor]) -> str:
@@ -105,12 +96,16 @@ def read_checkpoint(
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
+        ValueError: If ``map_location`` is not a device (or a device this
+            machine lacks); checked before the file is read, so a bad device is
+            never reported as a bad file.
         CheckpointError: If the file is not a DEMO checkpoint (empty, truncated,
             random bytes, another object), has another format version, or its
             content does not match its hash. The message names the path and never
             suggests unpickling unsafely.
     """
     path = Path(path)
+    _check_map_location(map_location)
     if not path.is_file():
         raise FileNotFoundError(f"DEMO checkpoint not found: {path}")
     try:
@@ -124,6 +119,24 @@ def read_checkpoint(
             "not written by DEMO.save."
         ) from None
     return _verified(payload, path)
+
+
+def _check_map_location(map_location: object) -> None:
+    """Refuse a ``map_location`` that names no usable device (dicts and callables pass)."""
+    if map_location is None or callable(map_location) or isinstance(map_location, dict):
+        return
+    if not isinstance(map_location, (str, torch.device)):
+        raise ValueError(
+            "map_location must be a device string, a torch.device, a dict or a callable, got "
+            f"{type(map_location).__name__}."
+        )
+    try:
+        torch.empty(0, device=torch.device(map_location))
+    except (RuntimeError, AssertionError, ValueError) as err:
+        raise ValueError(
+            f"map_location {str(map_location)!r} is not a device available here "
+            f"({str(err).splitlines()[0] if str(err) else type(err).__name__})."
+        ) from None
 
 
 def _verified(payload: Any, path: Path) -> tuple[dict[str, Any], dict[str, Tensor]]:

@@ -13,16 +13,17 @@ the sensitivity of DEMO to the noise level m.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
 from botorch_demo.config import PRESETS, DEMOConfig
+from botorch_demo.fileio import atomic_torch_save, atomic_write_json
 from botorch_demo.model import DEMO
 from botorch_demo.rows import n_distinct
 from botorch_demo.runtime import idle_threads, resolve_device
@@ -31,6 +32,28 @@ from botorch_demo.validation import validate_q, validate_seed
 
 class UsageError(Exception):
     """A bad command-line argument: :func:`main` prints one line and exits with 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line naming the argument.
+
+    ``argparse`` prints the whole usage before its message; here the message
+    alone is printed (``botorch-demo run: error: argument --q: invalid int
+    value: 'x' (see botorch-demo run --help)``) and the exit status is 2.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` on one line with a pointer to ``--help`` and exit with 2."""
+        message = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+#: Most torch threads ``--threads`` accepts.
+MAX_THREADS = 1024
+#: Most noise levels one ``sweep-m --m`` takes.
+MAX_LEVELS = 10_000
+#: The subcommands; any other first argument means ``run``.
+COMMANDS = ("run", "bench", "sweep-m")
 
 
 def validate_device(name: str, here: bool = True) -> torch.device:
@@ -73,6 +96,8 @@ def _apply_threads(threads: int | None) -> None:
         threads = idle_threads()
     elif threads < 1:
         raise UsageError(f"--threads must be >= 1, got {threads}")
+    elif threads > MAX_THREADS:
+        raise UsageError(f"--threads must be <= {MAX_THREADS}, got {threads}")
     torch.set_num_threads(threads)
 
 
@@ -158,12 +183,14 @@ def run_command(args: argparse.Namespace) -> dict:
     )
     print(f"wall time {seconds:.1f} s; phases: {summary['phase_seconds']}")
     if args.out is not None:
-        torch.save(
-            {"candidates": candidates.cpu(), "predicted": predicted.cpu()},
+        # Through the atomic writer: a symlink planted at a name is replaced, never
+        # written through, and a concurrent run never sees a half-written file.
+        atomic_torch_save(
             args.out / "candidates.pt",
+            {"candidates": candidates.cpu(), "predicted": predicted.cpu()},
         )
         model.save(args.out / "demo_model.pt")
-        (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+        atomic_write_json(args.out / "summary.json", summary)
         print(f"wrote {args.out}/candidates.pt, demo_model.pt and summary.json")
     return summary
 
@@ -218,12 +245,67 @@ def _add_common(p: argparse.ArgumentParser, out_default: str) -> None:
         default="local",
         help="local processes (--workers), Ray tasks or submitit/SLURM jobs",
     )
-    ex.add_argument("--ray-address", default=None, help="Ray cluster (default: a local instance)")
-    ex.add_argument("--cpus-per-cell", type=int, default=1, help="CPUs (threads) per group")
-    ex.add_argument("--gpus-per-cell", type=int, default=0, help="GPUs per group")
+    ex.add_argument(
+        "--ray-address", default=None, help="Ray cluster (ray; default: a local instance)"
+    )
+    ex.add_argument(
+        "--cpus-per-cell", type=int, default=None, help="CPUs (threads) per group (default 1)"
+    )
+    ex.add_argument("--gpus-per-cell", type=int, default=None, help="GPUs per group (default 0)")
     ex.add_argument("--slurm-partition", default=None, help="SLURM partition (submitit)")
-    ex.add_argument("--slurm-time", default="60", help="minutes, h:mm:ss or d-hh:mm:ss per job")
+    ex.add_argument(
+        "--slurm-time", default=None, help="minutes, h:mm:ss or d-hh:mm:ss per job (default 60)"
+    )
     ex.add_argument("--log-folder", default=None, help="submitit logs (default: OUT/submitit)")
+
+
+#: The executor options and the executors they apply to; given with another
+#: executor (``local`` included) they are refused rather than ignored.
+EXECUTOR_OPTIONS = {
+    "ray_address": ("ray",),
+    "cpus_per_cell": ("ray", "submitit"),
+    "gpus_per_cell": ("ray", "submitit"),
+    "slurm_partition": ("submitit",),
+    "slurm_time": ("submitit",),
+    "log_folder": ("submitit",),
+}
+
+
+def _check_executor_options(args: argparse.Namespace) -> None:
+    """Refuse executor options that do not apply to ``--executor``, and check the others.
+
+    Raises:
+        ValueError: Naming the option.
+    """
+    from botorch_demo.benchmarks.executors import parse_slurm_time
+
+    for name, executors in EXECUTOR_OPTIONS.items():
+        value = getattr(args, name, None)
+        option = "--" + name.replace("_", "-")
+        if value is not None and args.executor not in executors:
+            raise ValueError(
+                f"{option} applies to --executor {' or '.join(executors)} only, not "
+                f"--executor {args.executor}."
+            )
+    if args.cpus_per_cell is not None and not 1 <= args.cpus_per_cell <= MAX_THREADS:
+        raise ValueError(
+            f"--cpus-per-cell must lie in [1, {MAX_THREADS}], got {args.cpus_per_cell}."
+        )
+    if args.gpus_per_cell is not None and not 0 <= args.gpus_per_cell <= 64:
+        raise ValueError(f"--gpus-per-cell must lie in [0, 64], got {args.gpus_per_cell}.")
+    if args.slurm_time is not None:
+        parse_slurm_time(args.slurm_time)
+    if args.ray_address is not None and not args.ray_address.strip():
+        raise ValueError("--ray-address is empty.")
+    if args.log_folder is not None:
+        folder = Path(args.log_folder).expanduser()
+        for parent in (folder, *folder.parents):
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ValueError(
+                        f"--log-folder {args.log_folder!r} lies under a file ({parent})."
+                    )
+                break
 
 
 def _validated(args: argparse.Namespace) -> tuple[list[str], list[str] | None]:
@@ -236,7 +318,7 @@ def _validated(args: argparse.Namespace) -> tuple[list[str], list[str] | None]:
         UsageError: With a message naming the bad argument (and listing the
             known names for tasks, methods, variant fields and profiles).
     """
-    from botorch_demo.benchmarks.harness import resolve_seeds, resolve_tasks
+    from botorch_demo.benchmarks.harness import MAX_SEEDS, resolve_seeds, resolve_tasks
     from botorch_demo.benchmarks.methods import resolve_methods
     from botorch_demo.benchmarks.profiles import get_profile
     from botorch_demo.tasks.suite import suite_tasks
@@ -246,15 +328,23 @@ def _validated(args: argparse.Namespace) -> tuple[list[str], list[str] | None]:
             raise ValueError("give --suite or --task, not both.")
         if args.suite is not None:
             tasks = resolve_tasks(suite_tasks(args.suite))
+        elif args.task is not None:
+            names = _split(args.task)
+            if not names:
+                raise ValueError(f"--task {','.join(args.task)!r} names no task.")
+            tasks = resolve_tasks(names)
         else:
-            tasks = resolve_tasks(_split(args.task) or ["tfbind8", "levy"])
+            tasks = resolve_tasks(["tfbind8", "levy"])
         profile = get_profile(args.profile)
         methods = getattr(args, "methods", None)
         if methods is not None:
             methods = [m.name for m in resolve_methods(methods, profile.demo)]
+        if not 1 <= args.seeds <= MAX_SEEDS:
+            raise ValueError(f"--seeds must lie in [1, {MAX_SEEDS}], got {args.seeds}.")
         resolve_seeds(args.seeds)
-        if args.workers < 1:
-            raise ValueError(f"--workers must be >= 1, got {args.workers}.")
+        if not 1 <= args.workers <= MAX_THREADS:
+            raise ValueError(f"--workers must lie in [1, {MAX_THREADS}], got {args.workers}.")
+        _check_executor_options(args)
     except ValueError as err:
         raise UsageError(str(err)) from None
     # ``auto`` is resolved by each worker; on Ray or SLURM the device is the worker's.
@@ -293,10 +383,10 @@ def _run_harness(args: argparse.Namespace, run: Callable[..., Any]) -> Any:
             args.executor,
             out=args.out,
             ray_address=args.ray_address,
-            cpus_per_cell=args.cpus_per_cell,
-            gpus_per_cell=args.gpus_per_cell,
+            cpus_per_cell=1 if args.cpus_per_cell is None else args.cpus_per_cell,
+            gpus_per_cell=0 if args.gpus_per_cell is None else args.gpus_per_cell,
             slurm_partition=args.slurm_partition,
-            slurm_time=args.slurm_time,
+            slurm_time="60" if args.slurm_time is None else args.slurm_time,
             log_folder=args.log_folder,
         ) as executor:
             return run(
@@ -310,7 +400,7 @@ def _run_harness(args: argparse.Namespace, run: Callable[..., Any]) -> Any:
                 progress=not args.no_progress,
                 overwrite=args.overwrite,
                 executor=executor,
-                threads_per_cell=None if executor is None else args.cpus_per_cell,
+                threads_per_cell=None if executor is None else (args.cpus_per_cell or 1),
                 **({} if methods is None else {"methods": methods}),
             )
     except (OutputFolderConflict, ImportError, ValueError) as err:
@@ -386,13 +476,26 @@ def _parse_ms(text: str, M: int) -> list[int]:
             start, stop, step = (int(v) for v in text.split(":"))
             if step < 1:
                 raise ValueError
-            ms = list(range(start, stop + 1, step))
         else:
             ms = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise UsageError(
             f"bad --m {text!r}; use start:stop:step (step >= 1) or a comma-separated list"
         ) from None
+    if ":" in text:
+        # Checked arithmetically: the list is built only for a range that fits.
+        if start > stop:
+            raise UsageError(f"--m {text!r} gives no noise levels (is start above stop?)")
+        if start < 0 or stop > M:
+            raise UsageError(
+                f"--m: noise levels {start}..{stop} lie outside [0, M={M}] of the profile"
+            )
+        count = (stop - start) // step + 1
+        if count > MAX_LEVELS:
+            raise UsageError(f"--m {text!r} gives {count} noise levels; at most {MAX_LEVELS}")
+        ms = list(range(start, stop + 1, step))
+    elif len(ms) > MAX_LEVELS:
+        raise UsageError(f"--m gives {len(ms)} noise levels; at most {MAX_LEVELS}")
     if not ms:
         raise UsageError(f"--m {text!r} gives no noise levels (is start above stop?)")
     outside = [m for m in ms if not 0 <= m <= M]
@@ -425,7 +528,7 @@ def sweep_command(args: argparse.Namespace) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all subcommands."""
-    parser = argparse.ArgumentParser(prog="botorch-demo", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="botorch-demo", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
     _add_run(sub)
     _add_bench(sub)
@@ -436,9 +539,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``botorch-demo`` console script."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        # Options without a subcommand are ``run``'s (``botorch-demo --q 8``).
+        argv = ["run", *argv]
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["run", *(argv or [])])
     try:
         args.func(args)
     except UsageError as err:

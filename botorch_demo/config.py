@@ -320,7 +320,25 @@ class DEMOConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DEMOConfig:
-        """Build a config from :meth:`to_dict` output, rejecting unknown keys."""
+        """Build a config from :meth:`to_dict` output, rejecting unknown keys.
+
+        Args:
+            data: ``{field: value}``.
+
+        Returns:
+            The config.
+
+        Raises:
+            TypeError: If ``data`` is not a dict with string keys.
+            ValueError: For unknown fields or invalid values.
+        """
+        if not isinstance(data, dict):
+            raise TypeError(
+                f"DEMOConfig.from_dict needs a dict of fields, got {type(data).__name__}."
+            )
+        if not all(isinstance(k, str) for k in data):
+            bad = [k for k in data if not isinstance(k, str)]
+            raise TypeError(f"DEMOConfig.from_dict: field names must be strings, got {bad}.")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -507,6 +525,8 @@ PRESETS: dict[str, Callable[..., DEMOConfig]] = {
 
 
 _INF = math.inf
+#: Largest magnitude of an integer field (sizes, epochs and steps fit in int32).
+MAX_INT_FIELD = 2**31 - 1
 #: Limits of the numeric fields: ``(low, high, low_open, high_open)``; a field
 #: that may be ``None`` is checked only when it is set. The ranges of
 #: ``guidance_weight`` and ``target_score`` are choices rather than necessities:
@@ -576,10 +596,11 @@ def _check_field_types(config: DEMOConfig) -> None:
     Driven by the annotations, so new fields are covered without a new rule:
     ``bool`` fields take only ``True``/``False`` (not ``"no"`` or ``None``),
     ``int`` fields take ints and integer-like values such as ``np.int64`` (not
-    ``2.5`` or ``True``), ``float`` fields take finite real numbers (not NaN,
-    inf, strings or bools), ``Literal`` fields one of their values, and
-    ``X | None`` fields also ``None``. Integer-like and numeric values are
-    normalised to plain ``int``/``float`` so that the config stays JSON-friendly.
+    ``2.5`` or ``True``) of magnitude at most :data:`MAX_INT_FIELD`, ``float``
+    fields take finite real numbers (not NaN, inf, strings or bools),
+    ``Literal`` fields one of their values, and ``X | None`` fields also
+    ``None``. Integer-like and numeric values are normalised to plain
+    ``int``/``float`` so that the config stays JSON-friendly.
 
     Raises:
         TypeError: On a value of the wrong type.
@@ -619,6 +640,11 @@ def _check_value(name: str, hint: Any, value: Any) -> Any:
     if int in kinds:
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"DEMOConfig.{name} must be an int, got {value!r}.")
+        if abs(int(value)) > MAX_INT_FIELD:
+            raise ValueError(
+                f"DEMOConfig.{name} must lie within +-(2**31 - 1) (network sizes, epochs and "
+                f"steps are int32 quantities), got {value!r}."
+            )
         return int(value)
     if float in kinds:
         if isinstance(value, (bool, np.bool_)) or not isinstance(

@@ -24,6 +24,8 @@ x[indices[i]] >= rhs`` (see :func:`inequality_matrix`).
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -43,6 +45,147 @@ _MILP_SECONDS = 10.0
 InequalityConstraints = Sequence[tuple[Tensor, Tensor, float]]
 
 
+def _index(value: object, what: str, d: int) -> int:
+    """``value`` as a column index in ``0..d-1``, or an ``InputDataError`` naming ``what``.
+
+    Plain ints, NumPy integers and 0-dim integer tensors are indices; bools,
+    floats (even ``2.0``), strings and ``None`` are not.
+    """
+    if isinstance(value, bool) or (isinstance(value, Tensor) and value.dtype == torch.bool):
+        raise InputDataError(f"{what} must be an integer column index, got {value!r} (bool).")
+    try:
+        index = operator.index(value)
+    except TypeError:
+        raise InputDataError(
+            f"{what} must be an integer column index, got {value!r} ({type(value).__name__})."
+        ) from None
+    if not 0 <= index < d:
+        raise InputDataError(f"{what} is column {index}, not a column index in 0..{d - 1}.")
+    return index
+
+
+def _real(value: object, what: str) -> float:
+    """``value`` as a finite float, or an ``InputDataError`` naming ``what``.
+
+    Ints, floats, NumPy numbers and 1-element real tensors are numbers; bools,
+    strings, ``None`` and complex numbers are not.
+    """
+    if isinstance(value, Tensor):
+        if value.numel() != 1 or value.is_complex() or value.dtype == torch.bool:
+            raise InputDataError(
+                f"{what} must be a real number, got a tensor of shape {tuple(value.shape)} "
+                f"and dtype {value.dtype}."
+            )
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise InputDataError(
+            f"{what} must be a real number, got {value!r} ({type(value).__name__})."
+        )
+    if isinstance(value, (complex, np.complexfloating)):
+        raise InputDataError(f"{what} must be a real number, got {value!r} (complex).")
+    out = float(value)
+    if not math.isfinite(out):
+        raise InputDataError(f"{what} must be finite, got {out}.")
+    return out
+
+
+def _index_list(values: object, what: str, d: int) -> list[int]:
+    """Column indices from a list, tuple, 1-d array or tensor, checked for range and duplicates.
+
+    A floating-point tensor or array is accepted when every entry is an integer
+    value (``torch.tensor([0., 2.])``); ``[0.5, 1.7]`` is refused, never truncated.
+    """
+    if isinstance(values, (str, bytes, Mapping)) or values is None:
+        raise InputDataError(
+            f"{what} must be a sequence of column indices, got {type(values).__name__}."
+        )
+    if isinstance(values, (Tensor, np.ndarray)):
+        array = values.detach().cpu().numpy() if isinstance(values, Tensor) else values
+        if array.ndim != 1:
+            raise InputDataError(f"{what} must be 1-d, got shape {tuple(array.shape)}.")
+        if (
+            array.dtype.kind == "f"
+            and np.isfinite(array).all()
+            and (array == np.round(array)).all()
+        ):
+            items: list[object] = [int(v) for v in array]
+        elif array.dtype.kind in "iu":
+            items = [int(v) for v in array]
+        else:
+            raise InputDataError(
+                f"{what} must hold integer column indices, got {array.tolist()} "
+                f"(dtype {values.dtype})."
+            )
+    else:
+        try:
+            items = list(values)  # type: ignore[call-overload]
+        except TypeError:
+            raise InputDataError(
+                f"{what} must be a sequence of column indices, got {values!r} "
+                f"({type(values).__name__})."
+            ) from None
+    out = [_index(v, f"{what}[{k}]", d) for k, v in enumerate(items)]
+    duplicates = sorted({j for j in out if out.count(j) > 1})
+    if duplicates:
+        raise InputDataError(f"{what} names columns {duplicates} more than once.")
+    return out
+
+
+def validate_fixed_features(
+    fixed_features: object,
+    bounds: Tensor,
+    categorical_features: Mapping[int, int] | None = None,
+    integer_columns: Sequence[int] = (),
+) -> dict[int, float]:
+    """Check ``fixed_features`` against the bounds and the discrete columns.
+
+    Args:
+        fixed_features: ``{column: value}`` or ``None``.
+        bounds: ``2 x d`` bounds.
+        categorical_features: ``{column: n_categories}``; a fixed categorical
+            value must be one of its categories.
+        integer_columns: Integer columns; a fixed value there must be an integer
+            (it is never snapped, so ``0.5`` on one is a conflict).
+
+    Returns:
+        ``{column: value}`` with plain int keys and float values.
+
+    Raises:
+        InputDataError: Naming the key or value: a non-dict, a key that is not
+            an integer column index (floats and bools included), a value that is
+            not a finite real number or lies outside the column's bounds, or
+            that is not an allowed value of a categorical or integer column.
+    """
+    if fixed_features is None:
+        return {}
+    if not isinstance(fixed_features, Mapping):
+        raise InputDataError(
+            f"fixed_features must be a dict {{column: value}}, got {type(fixed_features).__name__}."
+        )
+    d = bounds.shape[-1]
+    cats = dict(categorical_features or {})
+    integers = set(integer_columns)
+    out: dict[int, float] = {}
+    for key, value in fixed_features.items():
+        j = _index(key, f"fixed_features key {key!r}", d)
+        v = _real(value, f"fixed_features[{j}]")
+        lo, hi = float(bounds[0, j]), float(bounds[1, j])
+        if not lo <= v <= hi:
+            raise InputDataError(f"fixed_features[{j}] = {v} is outside its bounds [{lo}, {hi}].")
+        if j in cats and v != round(v):
+            raise InputDataError(
+                f"fixed_features[{j}] = {v} is not a category of categorical column {j} "
+                f"(integers 0..{cats[j] - 1})."
+            )
+        if j in integers and v != round(v):
+            raise InputDataError(
+                f"fixed_features[{j}] = {v} conflicts with integer_features: column {j} "
+                "takes integer values only."
+            )
+        out[j] = v
+    return out
+
+
 def inequality_matrix(
     inequality_constraints: InequalityConstraints | None,
     d: int,
@@ -54,6 +197,9 @@ def inequality_matrix(
         inequality_constraints: ``[(indices, coefficients, rhs), ...]`` meaning
             ``sum_i coefficients[i] * x[indices[i]] >= rhs`` (as in
             ``optimize_acqf``); only non-batched (1-d ``indices``) constraints.
+            Indices are integers (an integer-valued float tensor is accepted) in
+            ``0..d-1`` without duplicates within a constraint; coefficients and
+            ``rhs`` are finite real numbers.
         d: Number of columns.
         like: Tensor whose dtype and device ``A`` and ``b`` take.
 
@@ -61,31 +207,62 @@ def inequality_matrix(
         ``(A, b)`` of shapes ``m x d`` and ``m``, or None without constraints.
 
     Raises:
-        InputDataError: For malformed constraints.
+        InputDataError: For malformed constraints, naming the constraint
+            (``inequality_constraints[k]``) and its part.
     """
+    if inequality_constraints is None:
+        return None
+    if isinstance(inequality_constraints, (str, bytes, Mapping, Tensor)) or not isinstance(
+        inequality_constraints, Sequence
+    ):
+        raise InputDataError(
+            "inequality_constraints must be a list of (indices, coefficients, rhs), got "
+            f"{type(inequality_constraints).__name__}."
+        )
     if not inequality_constraints:
         return None
     A = like.new_zeros(len(inequality_constraints), d)
     b = like.new_zeros(len(inequality_constraints))
     for k, constraint in enumerate(inequality_constraints):
-        if len(constraint) != 3:
+        what = f"inequality_constraints[{k}]"
+        if (
+            isinstance(constraint, (str, bytes))
+            or not isinstance(constraint, Sequence)
+            or len(constraint) != 3
+        ):
             raise InputDataError(
-                "Each inequality constraint must be (indices, coefficients, rhs); "
-                f"got {constraint!r}."
+                f"{what} must be (indices, coefficients, rhs); got {constraint!r}."
             )
         indices, coefficients, rhs = constraint
-        indices = torch.as_tensor(indices, device=like.device)
-        coefficients = torch.as_tensor(coefficients).to(like)
-        if indices.dim() != 1 or indices.shape != coefficients.shape:
+        if isinstance(indices, Tensor) and indices.dim() != 1:
             raise InputDataError(
-                "Inequality constraints need 1-d `indices` and `coefficients` of the "
-                f"same length (inter-point constraints are not supported); got shapes "
-                f"{tuple(indices.shape)} and {tuple(coefficients.shape)}."
+                f"{what}: indices must be 1-d (inter-point constraints are not supported); "
+                f"got shape {tuple(indices.shape)}."
             )
-        if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= d):
-            raise InputDataError(f"Constraint indices {indices.tolist()} outside 0..{d - 1}.")
-        A[k].index_add_(0, indices.long(), -coefficients)
-        b[k] = -float(rhs)
+        columns = _index_list(indices, f"{what} indices", d)
+        if isinstance(coefficients, (str, bytes)) or coefficients is None:
+            raise InputDataError(
+                f"{what}: coefficients must be real numbers, got {coefficients!r}."
+            )
+        try:
+            coef = torch.as_tensor(coefficients)
+        except (TypeError, ValueError, RuntimeError):
+            raise InputDataError(
+                f"{what}: coefficients must be real numbers, got {coefficients!r}."
+            ) from None
+        if coef.is_complex() or coef.dtype == torch.bool:
+            raise InputDataError(f"{what}: coefficients must be real, got dtype {coef.dtype}.")
+        if coef.dim() != 1 or coef.numel() != len(columns):
+            raise InputDataError(
+                f"{what}: indices and coefficients must be 1-d of the same length (inter-point "
+                f"constraints are not supported); got {len(columns)} indices and coefficients "
+                f"of shape {tuple(coef.shape)}."
+            )
+        coef = coef.to(like)
+        if not bool(torch.isfinite(coef).all()):
+            raise InputDataError(f"{what}: coefficients must be finite, got {coef.tolist()}.")
+        A[k].index_add_(0, torch.tensor(columns, dtype=torch.long, device=like.device), -coef)
+        b[k] = -_real(rhs, f"{what} rhs")
     return A, b
 
 
@@ -361,18 +538,48 @@ def integer_values(bounds: Tensor, integer_features: Sequence[int] | None) -> di
     """``{column: allowed integers}`` of integer columns within ``bounds``.
 
     Raises:
-        InputDataError: For a column index out of range or a range without an
-            integer.
+        InputDataError: For an index that is not an integer column index in
+            range (bools, floats and strings included), a duplicate, or a
+            range without an integer.
     """
     out: dict[int, Tensor] = {}
-    d = bounds.shape[-1]
-    for j in integer_features or ():
-        if not 0 <= int(j) < d:
-            raise InputDataError(f"integer feature {j} is not a column index in 0..{d - 1}.")
+    if integer_features is None:
+        return out
+    for j in _index_list(integer_features, "integer_features", bounds.shape[-1]):
         lo, hi = float(torch.ceil(bounds[0, j])), float(torch.floor(bounds[1, j]))
         if lo > hi:
-            raise InputDataError(f"Column {j} has no integer inside its bounds.")
-        out[int(j)] = torch.arange(lo, hi + 1, dtype=bounds.dtype, device=bounds.device)
+            raise InputDataError(f"integer_features: column {j} has no integer inside its bounds.")
+        out[j] = torch.arange(lo, hi + 1, dtype=bounds.dtype, device=bounds.device)
+    return out
+
+
+def _discrete_values(discrete_values: object, bounds: Tensor) -> dict[int, Tensor]:
+    """Checked ``{column: sorted allowed values}`` (finite, non-empty, 1-d)."""
+    if discrete_values is None:
+        return {}
+    if not isinstance(discrete_values, Mapping):
+        raise InputDataError(
+            "discrete_values must be a dict {column: allowed values}, got "
+            f"{type(discrete_values).__name__}."
+        )
+    out: dict[int, Tensor] = {}
+    for key, values in discrete_values.items():
+        j = _index(key, f"discrete_values key {key!r}", bounds.shape[-1])
+        try:
+            v = torch.as_tensor(values)
+        except (TypeError, ValueError, RuntimeError):
+            raise InputDataError(
+                f"discrete_values[{j}] must be real numbers, got {values!r}."
+            ) from None
+        if v.dim() != 1 or v.numel() == 0 or v.is_complex() or v.dtype == torch.bool:
+            raise InputDataError(
+                f"discrete_values[{j}] must be a non-empty 1-d set of real numbers, got "
+                f"shape {tuple(v.shape)} and dtype {v.dtype}."
+            )
+        v = v.to(bounds)
+        if not bool(torch.isfinite(v).all()):
+            raise InputDataError(f"discrete_values[{j}] must be finite, got {v.tolist()}.")
+        out[j] = v.sort().values
     return out
 
 
@@ -387,7 +594,9 @@ def feasibility_map(
     """A function that makes ``n x d`` raw designs feasible, or None if there is
     nothing to enforce.
 
-    The function sets ``fixed_features``, projects onto
+    Every argument is checked here, before any design is generated (so
+    :func:`~botorch_demo.generation.gen_candidates_demo` calls this before
+    fitting). The function sets ``fixed_features``, projects onto
     ``inequality_constraints`` (``optimize_acqf`` format) and snaps integer,
     ordinal and categorical columns (see :func:`make_feasible`). It raises
     ``InputDataError`` only when the constraints leave no feasible design.
@@ -395,34 +604,34 @@ def feasibility_map(
     Args:
         bounds: ``2 x d`` bounds.
         categorical_features: ``{column: number of categories}``.
-        fixed_features: ``{column: value}``.
+        fixed_features: ``{column: value}``; keys are integer column indices
+            (never floats or bools), values finite and inside the bounds, and
+            an integer (category) on integer (categorical) columns.
         inequality_constraints: ``[(indices, coefficients, rhs), ...]`` as in
-            ``optimize_acqf``.
-        integer_features: Columns whose values are the integers in their bounds.
+            ``optimize_acqf`` (see :func:`inequality_matrix`).
+        integer_features: Columns whose values are the integers in their
+            bounds: integer indices in range, without duplicates.
         discrete_values: ``{column: allowed values}`` of ordinal columns whose
             values are not simply the integers in their bounds (e.g. an ordered
             choice of 8, 16, 32, 64, or values in log space).
 
     Raises:
-        InputDataError: For constraints on categorical columns, fixed values
-            outside the bounds, or malformed constraints.
+        InputDataError: Naming the argument: malformed or out-of-range indices,
+            non-finite or non-numeric values, fixed values outside the bounds
+            or not allowed on their discrete column, and constraints on
+            categorical columns.
     """
     d = bounds.shape[-1]
-    fixed = {int(j): float(v) for j, v in (fixed_features or {}).items()}
-    for j, v in fixed.items():
-        if not 0 <= j < d:
-            raise InputDataError(f"fixed feature {j} is not a column index in 0..{d - 1}.")
-        if not float(bounds[0, j]) <= v <= float(bounds[1, j]):
-            raise InputDataError(f"fixed value {v} of column {j} is outside its bounds.")
-    linear = inequality_matrix(inequality_constraints, d, like=bounds)
     cats = dict(categorical_features or {})
-    if linear is not None and any(bool(linear[0][:, j].ne(0).any()) for j in cats):
-        raise InputDataError("Inequality constraints cannot involve categorical columns.")
     discrete = integer_values(bounds, integer_features)
-    for j, values in (discrete_values or {}).items():
-        if not 0 <= int(j) < d:
-            raise InputDataError(f"discrete feature {j} is not a column index in 0..{d - 1}.")
-        discrete[int(j)] = torch.as_tensor(values).to(bounds).sort().values
+    fixed = validate_fixed_features(fixed_features, bounds, cats, list(discrete))
+    linear = inequality_matrix(inequality_constraints, d, like=bounds)
+    if linear is not None and any(bool(linear[0][:, j].ne(0).any()) for j in cats):
+        raise InputDataError(
+            "inequality_constraints cannot involve categorical columns "
+            f"{sorted(j for j in cats if bool(linear[0][:, j].ne(0).any()))}."
+        )
+    discrete.update(_discrete_values(discrete_values, bounds))
     for j, k in cats.items():
         discrete[j] = torch.arange(k, dtype=bounds.dtype, device=bounds.device)
     if not fixed and linear is None and len(discrete) == len(cats):

@@ -168,8 +168,10 @@ def reweighting_weights(
     u = (y - lo) / (hi - lo)
     idx = (u * bins).floor().clamp(0, bins - 1).long()
     freq = torch.bincount(idx, minlength=bins).to(y) / y.numel()
-    edges = torch.arange(1, bins + 1, dtype=y.dtype, device=y.device) / bins
-    target = torch.softmax(edges / temperature, dim=0)
+    # Shifted so that the top edge is 0, in float64: a tiny temperature puts all
+    # mass on the top bin instead of overflowing into NaN.
+    edges = torch.arange(1, bins + 1, dtype=torch.float64, device=y.device) / bins
+    target = torch.softmax((edges - edges[-1]) / temperature, dim=0).to(y)
     per_bin = torch.where(freq > 0, target / freq.clamp_min(1e-12), torch.zeros_like(freq))
     w = per_bin.clamp(max=clip)[idx]
     return w / w.mean()

@@ -28,3 +28,8 @@ class CandidateShortfallError(RuntimeError):
 
     def __reduce__(self) -> tuple:
         return type(self), (self.args[0], self.requested, self.missing)
+
+
+class DuplicateDataWarning(UserWarning):
+    """Designs attached to an Ax experiment are already in it (the same data
+    attached twice counts every design twice)."""

@@ -12,16 +12,24 @@ and renamed over the target. So:
 * the final name is never opened for writing: :func:`os.replace` replaces a
   symlink planted at the path instead of writing through it;
 * the file gets the mode of a normally created file, ``0o666 & ~umask`` (0644
-  with the usual umask 022), so a team sharing a folder can read it.
+  with the usual umask 022), so a team sharing a folder can read it;
+* a write killed before its rename leaves its temporary file
+  (``.<name>.<pid>@<host>.<random>.tmp``); the next write of the same file
+  removes such orphans (see :func:`clean_orphaned_temps`), never the temporary
+  file of a live writer.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
 import os
+import re
+import socket
 import tempfile
+import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -31,6 +39,82 @@ import torch
 
 #: Suffix of the temporary files of :func:`atomic_write`.
 TEMP_SUFFIX = ".tmp"
+#: A temporary file older than this (seconds since its last write) whose owner
+#: cannot be checked is an orphan. A live write touches its file continuously.
+TEMP_GRACE_SECONDS = 3600.0
+#: ``.<name>.<pid>@<host>.<random>.tmp``; older writers left ``.<name>.<random>.tmp``.
+_TEMP_NAME = re.compile(
+    r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)@(?P<host>[0-9a-f]{8})\.)?[A-Za-z0-9_]{6,}"
+    + re.escape(TEMP_SUFFIX)
+    + "$"
+)
+
+
+@cache
+def _host_tag() -> str:
+    """8 hex digits naming this host in temporary file names."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def clean_orphaned_temps(
+    folder: str | Path,
+    name: str | None = None,
+    grace: float = TEMP_GRACE_SECONDS,
+    recursive: bool = False,
+) -> list[Path]:
+    """Remove temporary files that killed writes of :func:`atomic_write` left behind.
+
+    A temporary file is an orphan when its name has this writer's pattern and
+    either it names a process of this host that no longer runs, or it was not
+    written for ``grace`` seconds. Temporary files of live writers (their
+    process runs, or their owner is on another host and they are recent) and
+    every other file are left alone.
+
+    Args:
+        folder: Where to look.
+        name: Only the temporary files of this target name (``None``: all).
+        grace: Age in seconds after which a temporary file whose owner cannot
+            be checked counts as orphaned.
+        recursive: Also look in subfolders.
+
+    Returns:
+        The removed files.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = folder.rglob(f"*{TEMP_SUFFIX}") if recursive else folder.glob(f"*{TEMP_SUFFIX}")
+    removed = []
+    now = time.time()
+    for tmp in found:
+        match = _TEMP_NAME.match(tmp.name)
+        if match is None or (name is not None and match["name"] != name):
+            continue
+        try:
+            info = tmp.lstat()
+        except OSError:
+            continue
+        if match["pid"] is not None and match["host"] == _host_tag():
+            orphan = int(match["pid"]) != os.getpid() and not _pid_alive(int(match["pid"]))
+        else:
+            orphan = now - info.st_mtime > grace
+        if orphan:
+            try:
+                tmp.unlink()
+            except OSError:
+                continue
+            removed.append(tmp)
+    return removed
 
 
 @cache
@@ -52,12 +136,20 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
         ``path`` as a :class:`~pathlib.Path`.
 
     Raises:
+        ValueError: If ``path`` names no file (``""``, ``"."``, a trailing ``/``).
         OSError: From creating, writing or renaming the file (then nothing at
-            ``path`` has changed and the temporary file is removed).
+            ``path`` has changed and the temporary file is removed); a full
+            disk is reported as ``ENOSPC`` naming ``path``.
     """
+    text = os.fspath(path)
     path = Path(path)
+    if not path.name or path.name in (".", "..") or text.endswith(("/", os.sep)):
+        raise ValueError(f"path {text!r} names no file.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    clean_orphaned_temps(path.parent, path.name)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}@{_host_tag()}.", suffix=TEMP_SUFFIX, dir=path.parent
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -65,10 +157,34 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
             os.fsync(handle.fileno())
         os.chmod(tmp, file_mode())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, Exception) and _disk_full(err, path.parent):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path)) from err
         raise
     return path
+
+
+def _disk_full(err: BaseException, folder: Path) -> bool:
+    """Whether a failed write was a full disk.
+
+    ``torch.save`` reports a failed write as a ``RuntimeError`` ("unexpected
+    pos"); then the free space of ``folder`` decides.
+    """
+    seen: BaseException | None = err
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(err, RuntimeError) and "unexpected pos" in str(err):
+        try:
+            stats = os.statvfs(folder)
+        except OSError:
+            return False
+        return stats.f_bavail * stats.f_frsize < 1 << 20
+    return False
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

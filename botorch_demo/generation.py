@@ -5,7 +5,67 @@ from __future__ import annotations
 from torch import Tensor
 
 from botorch_demo.config import DEMOConfig
+from botorch_demo.constraints import feasibility_map
 from botorch_demo.model import DEMO
+from botorch_demo.rows import n_distinct
+from botorch_demo.validation import (
+    validate_designs,
+    validate_q,
+    validate_seed,
+    validate_training_data,
+)
+
+
+def validate_generation_request(
+    train_X: Tensor,
+    train_Y: Tensor,
+    bounds: Tensor,
+    q: int,
+    categorical_features: dict[int, int] | None,
+    config: DEMOConfig,
+    seed: int | None,
+    *,
+    exclude: Tensor | None = None,
+    unique: bool = False,
+    fixed_features: dict[int, float] | None = None,
+    inequality_constraints: list[tuple[Tensor, Tensor, float]] | None = None,
+    integer_features: list[int] | None = None,
+) -> None:
+    """Check every argument of :func:`gen_candidates_demo` without fitting.
+
+    Args:
+        train_X: ``n x d`` offline designs.
+        train_Y: ``n x 1`` scores.
+        bounds: ``2 x d`` bounds.
+        q: Number of candidates.
+        categorical_features: ``{column: n_categories}`` or ``None``.
+        config: The configuration the fit will use.
+        seed: Seed or ``None``.
+        exclude: Optional ``m x d`` designs never to return.
+        unique: Whether the candidates must be pairwise distinct.
+        fixed_features: ``{column: value}``.
+        inequality_constraints: ``[(indices, coefficients, rhs), ...]``.
+        integer_features: Integer columns.
+
+    Raises:
+        InputDataError, ValueError, TypeError: As :func:`gen_candidates_demo`.
+    """
+    if not isinstance(config, DEMOConfig):
+        raise TypeError(f"config must be a DEMOConfig or None, got {type(config).__name__}.")
+    cats = validate_training_data(train_X, train_Y, bounds, categorical_features)
+    validate_q(q, n_distinct(train_X.detach()) if config.editing else None)
+    validate_seed(seed)
+    if not isinstance(unique, bool):
+        raise TypeError(f"unique must be True or False, got {unique!r}.")
+    if exclude is not None:
+        validate_designs(exclude, train_X.shape[-1], cats, train_X.dtype, "exclude")
+    feasibility_map(
+        bounds.detach().to(train_X),
+        cats,
+        fixed_features,
+        inequality_constraints,
+        integer_features,
+    )
 
 
 def gen_candidates_demo(
@@ -58,7 +118,30 @@ def gen_candidates_demo(
         A tuple ``(candidates, predicted)``: ``q x d`` designs inside ``bounds``
         (categorical columns hold valid integers) in the inputs' dtype and
         device, and the ``q`` surrogate predictions of their scores.
+
+    Raises:
+        InputDataError: For bad data, ``exclude``, ``fixed_features``,
+            ``integer_features`` or ``inequality_constraints``.
+        ValueError: For a bad ``q``, ``bounds`` or ``categorical_features``.
+        TypeError: For a ``seed`` that is not an int or a non-bool ``unique``.
+
+        Every argument is checked before fitting starts, so a bad one fails in
+        milliseconds rather than after training.
     """
+    validate_generation_request(
+        train_X,
+        train_Y,
+        bounds,
+        q,
+        categorical_features,
+        config if config is not None else DEMOConfig(),
+        seed,
+        exclude=exclude,
+        unique=unique,
+        fixed_features=fixed_features,
+        inequality_constraints=inequality_constraints,
+        integer_features=integer_features,
+    )
     model = DEMO(config).fit(train_X, train_Y, bounds, categorical_features, seed=seed)
     return model.generate(
         q,

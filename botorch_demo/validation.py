@@ -70,11 +70,14 @@ def _check_shapes(train_X: Tensor, train_Y: Tensor, bounds: Tensor) -> tuple[int
     for name, t in (("train_X", train_X), ("train_Y", train_Y), ("bounds", bounds)):
         if not isinstance(t, Tensor):
             raise InputDataError(f"{name} must be a torch.Tensor, got {type(t).__name__}.")
+        _check_layout(t, name)
         if not t.is_floating_point():
             raise InputDataError(f"{name} must be a floating-point tensor, got dtype {t.dtype}.")
     if train_X.dim() != 2:
         raise InputDataError(f"train_X must be an n x d tensor, got shape {tuple(train_X.shape)}.")
     n, d = train_X.shape
+    if d < 1:
+        raise InputDataError(f"train_X must have at least one column, got shape {(n, d)}.")
     if train_Y.dim() != 2 or train_Y.shape[-1] != 1:
         raise InputDataError(
             "train_Y must be an n x 1 tensor (a single objective), got shape "
@@ -98,6 +101,14 @@ def _check_shapes(train_X: Tensor, train_Y: Tensor, bounds: Tensor) -> tuple[int
     return n, d
 
 
+def _check_layout(t: Tensor, name: str) -> None:
+    """Refuse sparse, quantised and meta tensors: only dense tensors with data."""
+    if t.layout != torch.strided:
+        raise InputDataError(f"{name} must be a dense tensor, got layout {t.layout}.")
+    if t.is_meta:
+        raise InputDataError(f"{name} is a meta tensor (it holds no data).")
+
+
 def _check_values(train_X: Tensor, train_Y: Tensor, bounds: Tensor) -> None:
     """Finite bounds with lower < upper, and finite designs and scores."""
     if not torch.isfinite(bounds).all():
@@ -106,6 +117,12 @@ def _check_values(train_X: Tensor, train_Y: Tensor, bounds: Tensor) -> None:
     if bad:
         raise ValueError(
             f"bounds must have lower < upper in every column; violated in columns {bad}."
+        )
+    wide = (~torch.isfinite(bounds[1] - bounds[0])).nonzero().flatten().tolist()
+    if wide:
+        raise ValueError(
+            f"bounds span a range too wide for {bounds.dtype} (upper - lower overflows) in "
+            f"columns {wide}; rescale those columns."
         )
     for name, t in (("train_X", train_X), ("train_Y", train_Y)):
         if not torch.isfinite(t).all():
@@ -314,6 +331,7 @@ def validate_designs(
     if not isinstance(X, Tensor) or X.dim() != 2 or X.shape[-1] != d:
         shape = tuple(X.shape) if isinstance(X, Tensor) else type(X).__name__
         raise InputDataError(f"{name} must be an n x {d} tensor, got {shape}.")
+    _check_layout(X, name)
     if X.is_complex():
         raise InputDataError(f"{name} must be a real tensor, got dtype {X.dtype}.")
     X = X.detach()

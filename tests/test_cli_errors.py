@@ -43,7 +43,10 @@ CLI_CASES = {
         "Unknown task 'nope'",
     ),
     "bench out is a file": (["bench", "--out", "{file}"], "is an existing file"),
-    "bench zero seeds": (["bench", "--seeds", "0", "--out", "{tmp}/b"], "seeds must be >= 1"),
+    "bench zero seeds": (
+        ["bench", "--seeds", "0", "--out", "{tmp}/b"],
+        "--seeds must lie in [1, 10000]",
+    ),
     "bench missing data folder": (
         ["bench", "--data-dir", "{tmp}/none", "--out", "{tmp}/b"],
         "not a folder",

@@ -24,6 +24,7 @@ leaves a partial import behind.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ from botorch_demo.ax._ax_private import client_experiment, client_generation_str
 from botorch_demo.ax.adapter import check_problem
 from botorch_demo.ax.binding import check_storage_binding
 from botorch_demo.ax.keys import uses_demo
+from botorch_demo.exceptions import DuplicateDataWarning
 
 _EXAMPLES = 5
 
@@ -81,16 +83,23 @@ def attach_offline_data(
             times become one arm with their mean score; see the module
             docstring for a ``Client``) or as one ``Trial`` per row. Default:
             ``Trial``s for a ``Client``, a ``BatchTrial`` for an ``Experiment``.
+            Only ``True``, ``False`` or ``None``.
 
     Returns:
         The indices of the trials created.
+
+    Warns:
+        DuplicateDataWarning: When designs being attached are already in the
+            experiment (e.g. the same data attached twice): they are added
+            again, as Ax records repeated evaluations, so each counts.
 
     Raises:
         UnsupportedError: If the Client's generation strategy has a DEMO node
             and the experiment has several objectives or outcome constraints.
         UserInputError: If the input does not match the experiment: missing or
             unknown columns, values outside the search space, scores that are
-            missing, NaN or infinite, SEMs that are negative or infinite, or an
+            missing, NaN, infinite, complex or not numbers, an
+            ``as_batch_trial`` that is not a bool, SEMs that are negative or infinite, or an
             SEM given twice. The experiment is unchanged then.
     """
     experiment = _experiment_of(target)
@@ -101,6 +110,12 @@ def attach_offline_data(
         check_storage_binding(target.db_settings.url)
     if as_batch_trial is None:
         as_batch_trial = not isinstance(target, Client)
+    if not isinstance(as_batch_trial, (bool, np.bool_)):
+        raise UserInputError(
+            f"`as_batch_trial` must be True, False or None; got {as_batch_trial!r} "
+            f"({type(as_batch_trial).__name__})."
+        )
+    as_batch_trial = bool(as_batch_trial)
     _check_sem(sem)
     frame = _as_frame(experiment, data, scores, metric_name)
     sems = _split_sems(experiment, frame, sem)
@@ -116,9 +131,9 @@ def attach_offline_data(
         if isinstance(target, Client):
             # The Client names the Trial of its best design: keep those apart.
             frame, singles = _best_first(experiment, frame, metrics)
-    trials, arm_names, trial_indices = _new_trials(
-        experiment, _arms(experiment, frame), as_batch_trial, singles
-    )
+    arms = _arms(experiment, frame)
+    _warn_on_repeats(experiment, arms)
+    trials, arm_names, trial_indices = _new_trials(experiment, arms, as_batch_trial, singles)
     for trial in trials:
         trial.mark_running(no_runner_required=True)
     _attach_results(experiment, frame, metrics, arm_names, trial_indices)
@@ -129,6 +144,21 @@ def attach_offline_data(
             experiment=experiment, trials=trials, config=target.db_settings.encoder.config
         )
     return [t.index for t in trials]
+
+
+def _warn_on_repeats(experiment: Experiment, arms: list[Arm]) -> None:
+    """Warn when designs being imported are already in the experiment (the
+    same data attached twice would count every design twice)."""
+    known = experiment.arms_by_signature
+    repeated = sum(arm.signature in known for arm in arms)
+    if repeated:
+        warnings.warn(
+            f"{repeated} of the {len(arms)} designs being attached are already in the "
+            f"experiment {experiment.name!r} (was this data attached before?); they are "
+            "added again, and each observation then counts separately.",
+            DuplicateDataWarning,
+            stacklevel=3,
+        )
 
 
 def _check_sem(sem: Any) -> None:
@@ -345,9 +375,15 @@ def _as_frame(
             )
         if scores is None:
             raise UserInputError("Array input needs `scores`.")
-        if np.asarray(scores).dtype == bool:
+        raw = np.asarray(scores)
+        if raw.dtype == bool:
             raise UserInputError("`scores` must be numbers, got booleans.")
-        values = np.asarray(scores, dtype=float)
+        if raw.dtype.kind not in "iuf":
+            raise UserInputError(
+                f"`scores` must be real numbers, got dtype {raw.dtype} "
+                f"(e.g. {raw.reshape(-1)[:1].tolist()})."
+            )
+        values = raw.astype(float)
         sems = None
         if values.ndim == 2 and values.shape[1] == 2:
             values, sems = values[:, 0], values[:, 1]
@@ -426,12 +462,24 @@ def _validated_columns(experiment: Experiment, frame: pd.DataFrame) -> tuple[lis
             f"{bad[:_EXAMPLES].tolist()}."
         )
     for metric in metrics:
-        values = pd.to_numeric(frame[metric], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(~np.isfinite(values) | _bool_mask(frame[metric]))
+        numeric = pd.to_numeric(frame[metric], errors="coerce")
+        complex_rows = np.flatnonzero(
+            [isinstance(v, (complex, np.complexfloating)) for v in frame[metric].tolist()]
+        )
+        if complex_rows.size or np.iscomplexobj(numeric.to_numpy()):
+            raise UserInputError(
+                f"Metric column {metric!r} holds complex numbers, e.g. rows "
+                f"{complex_rows[:_EXAMPLES].tolist()}; scores must be real."
+            )
+        values = numeric.to_numpy(dtype=float)
+        bad = np.flatnonzero(
+            ~np.isfinite(values) | _bool_mask(frame[metric]) | _str_mask(frame[metric])
+        )
         if bad.size:
             raise UserInputError(
-                f"Metric column {metric!r} has {bad.size} missing, non-numeric, boolean, "
-                f"NaN or infinite value(s), e.g. rows {bad[:_EXAMPLES].tolist()}."
+                f"Metric column {metric!r} has {bad.size} missing, non-numeric (strings "
+                f"included), boolean, NaN or infinite value(s), e.g. rows "
+                f"{bad[:_EXAMPLES].tolist()}."
             )
         frame[metric] = values
     return params, metrics
@@ -441,13 +489,14 @@ def _invalid_values(parameter: Parameter, column: pd.Series) -> str | None:
     """Describes the invalid values of one parameter column, or returns None.
 
     Values are never coerced silently: an integer parameter rejects ``2.5``
-    (instead of storing 2) and booleans (instead of storing 1), a float
-    parameter rejects booleans, and a boolean parameter takes only booleans.
+    (instead of storing 2), booleans (instead of storing 1) and strings such as
+    ``"1"``, a float parameter rejects booleans and strings, and a boolean
+    parameter takes only booleans.
     """
     is_bool = _bool_mask(column)
     if parameter.is_numeric:
         values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-        valid = ~np.isnan(values) & parameter.validate_array(values) & ~is_bool
+        valid = ~np.isnan(values) & parameter.validate_array(values) & ~is_bool & ~_str_mask(column)
         if parameter.parameter_type == ParameterType.INT:
             with np.errstate(invalid="ignore"):
                 valid &= values == np.round(values)
@@ -468,6 +517,13 @@ def _invalid_values(parameter: Parameter, column: pd.Series) -> str | None:
         f"{bad.size} row(s) of {parameter.name!r} are not valid for {parameter}, which "
         f"takes {rule} (e.g. rows {bad[:_EXAMPLES].tolist()} with values {examples})"
     )
+
+
+def _str_mask(column: pd.Series) -> np.ndarray:
+    """Which entries of ``column`` are strings (never read as numbers)."""
+    if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
+        return np.zeros(len(column), dtype=bool)
+    return np.fromiter((isinstance(v, (str, bytes)) for v in column), dtype=bool, count=len(column))
 
 
 def _bool_mask(column: pd.Series) -> np.ndarray:

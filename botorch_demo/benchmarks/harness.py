@@ -40,7 +40,7 @@ from botorch_demo.benchmarks.methods import Method, resolve_methods
 from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
 from botorch_demo.benchmarks.runner import run_jobs
 from botorch_demo.benchmarks.store import CellKey, CellStore
-from botorch_demo.fileio import atomic_write_json, atomic_write_text
+from botorch_demo.fileio import atomic_write_json, atomic_write_text, clean_orphaned_temps
 from botorch_demo.runtime import resolve_device
 from botorch_demo.tasks.registry import get_spec, list_tasks
 from botorch_demo.tasks.suite import suite_tasks
@@ -138,12 +138,29 @@ def resolve_tasks(tasks: Iterable[str] | str) -> list[str]:
     return names
 
 
+#: Most seeds one run takes (each seed is a group of cells).
+MAX_SEEDS = 10_000
+
+
 def resolve_seeds(seeds: int | Iterable[int]) -> list[int]:
-    """``n`` -> ``[0, ..., n-1]``; a list of ints is validated and kept."""
+    """``n`` -> ``[0, ..., n-1]``; a list of ints is validated and kept.
+
+    Args:
+        seeds: A count ``1 <= n <= MAX_SEEDS`` or the seeds themselves.
+
+    Returns:
+        The distinct seeds in order.
+
+    Raises:
+        ValueError: For a count outside ``[1, MAX_SEEDS]`` (checked before any
+            list is built), or a seed that is not a non-negative int.
+    """
     if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise ValueError(f"seeds must be >= 1, got {seeds}.")
+        if not 1 <= seeds <= MAX_SEEDS:
+            raise ValueError(f"seeds must lie in [1, {MAX_SEEDS}], got {seeds}.")
         return list(range(seeds))
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise ValueError(f"seeds must be an int or a list of ints, got {seeds!r}.")
     out = []
     for s in seeds:
         if not isinstance(s, int) or isinstance(s, bool) or s < 0:
@@ -261,6 +278,8 @@ def run_cells(
     store = CellStore(Path(out).expanduser())
     fingerprint = prof.fingerprint()
     store.check_fingerprint(fingerprint, prof.name, options.overwrite)
+    # Temporary files of writes killed in an earlier run (never a live writer's).
+    clean_orphaned_temps(store.root, recursive=True)
     result = BenchmarkResult(out=store.root)
     skip = {
         (t, m.name): reason

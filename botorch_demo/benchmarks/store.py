@@ -36,6 +36,7 @@ same lock cannot both win.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -172,7 +173,27 @@ def verify_cell_files(json_path: Path, tensor_path: Path) -> dict[str, Any]:
         raise CorruptCell(
             f"{tensor_path.name} does not match its hash (truncated or altered, {len(data)} bytes)"
         )
+    _plain_tensors(data, tensor_path)
     return record
+
+
+def _plain_tensors(data: bytes, path: Path) -> dict[str, Any]:
+    """Load a cell's tensors file, refusing anything but plain tensors and containers.
+
+    Raises:
+        CorruptCell: Naming the file and only the error type: torch's own
+            message may advise unpickling unsafely, which is never relayed.
+    """
+    try:
+        tensors = torch.load(io.BytesIO(data), weights_only=True)
+    except Exception as err:
+        raise CorruptCell(
+            f"{path.name} cannot be loaded as plain tensors ({type(err).__name__}): it holds "
+            "other objects (a pickle payload?) or is damaged"
+        ) from None
+    if not isinstance(tensors, dict):
+        raise CorruptCell(f"{path.name} does not hold a dict of tensors")
+    return tensors
 
 
 def _pid_alive(pid: int) -> bool:
@@ -315,9 +336,13 @@ class CellStore:
         """
         path = self.tensor_path(key)
         try:
-            return torch.load(path, weights_only=True)
-        except Exception as err:
-            raise CorruptCell(f"Cell {key}: {path} cannot be loaded: {err}") from None
+            data = path.read_bytes()
+        except OSError as err:
+            raise CorruptCell(f"Cell {key}: {path} is unreadable ({err.strerror})") from None
+        try:
+            return _plain_tensors(data, path)
+        except CorruptCell as err:
+            raise CorruptCell(f"Cell {key}: {path}: {err}") from None
 
     # ------------------------------------------------------------------ locks
     def claim(self, key: CellKey, owner: dict[str, Any] | None = None) -> CellLock | None:
@@ -420,7 +445,18 @@ class CellStore:
         """
         path = self.root / "run.json"
         if path.is_file() and not overwrite:
-            old = json.loads(path.read_text())
+            try:
+                old = json.loads(path.read_text())
+            except (OSError, ValueError) as err:
+                raise OutputFolderConflict(
+                    f"{path} is not readable JSON ({err}); it should hold the folder's profile. "
+                    "Remove it, use another output folder, or overwrite=True (--overwrite)."
+                ) from None
+            if not isinstance(old, dict):
+                raise OutputFolderConflict(
+                    f"{path} holds a {type(old).__name__}, not the folder's profile record. "
+                    "Remove it, use another output folder, or overwrite=True (--overwrite)."
+                )
             if old.get("fingerprint") != fingerprint:
                 raise OutputFolderConflict(
                     f"{self.root} holds results of another configuration (profile "

@@ -7,6 +7,8 @@ concatenated in the order of ``i`` (numeric, so shard 10 follows shard 9).
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,18 +29,26 @@ def find_shards(folder: str | Path, prefix: str | None = None) -> list[tuple[Pat
 
     Raises:
         FileNotFoundError: If the folder or its shards are missing.
-        ValueError: If shard indices have gaps, a y shard is missing, or the prefix
-            is ambiguous.
+        ValueError: If shard indices have gaps or repeat (``x-1.npy`` and
+            ``x-01.npy``; both files are named), a y shard is missing, or the
+            prefix is ambiguous.
     """
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise FileNotFoundError(f"design-bench task folder not found: {folder}")
     pattern = re.compile(r"^(?P<prefix>.+)-x-(?P<index>\d+)\.npy$")
     found: dict[str, dict[int, Path]] = {}
-    for path in folder.iterdir():
+    for path in sorted(folder.iterdir()):
         match = pattern.match(path.name)
         if match:
-            found.setdefault(match["prefix"], {})[int(match["index"])] = path
+            shards = found.setdefault(match["prefix"], {})
+            index = int(match["index"])
+            if index in shards:
+                raise ValueError(
+                    f"{shards[index].name} and {path.name} in {folder} are both shard {index}; "
+                    "remove one of them."
+                )
+            shards[index] = path
     if prefix is None:
         if len(found) > 1:
             raise ValueError(f"Several shard prefixes in {folder}: {sorted(found)}; pass prefix=.")
@@ -84,7 +94,11 @@ def iter_shards(
     for x_path, y_path in find_shards(folder, prefix):
         x = load_array(x_path)
         y = load_array(y_path)
-        check_scores(y, str(y_path))
+        if x.ndim < 2 or x.shape[0] == 0:
+            raise ValueError(
+                f"{x_path}: expected n x ... designs with n >= 1, got shape {x.shape}."
+            )
+        y = check_scores(y, str(y_path))
         if y.ndim == 1:
             y = y[:, None]
         if y.ndim != 2 or y.shape[1] != 1:
@@ -119,13 +133,65 @@ def read_design_bench_folder(
     return np.concatenate(xs, axis=0), np.concatenate(ys, axis=0)
 
 
+#: The first bytes of a zip archive (``.npz``).
+ZIP_MAGIC = b"PK\x03\x04"
+
+
 def load_array(path: Path) -> np.ndarray:
     """Read one ``.npy`` array, never unpickling, with errors that name the file.
 
+    The header's shape and dtype are checked against the file's size before
+    anything is allocated, so a header claiming ``(2**40, 8)`` in a small file
+    is refused instead of exhausting memory.
+
+    Args:
+        path: The ``.npy`` file.
+
+    Returns:
+        The array.
+
     Raises:
         ValueError: If the file is not a readable ``.npy`` array (random bytes,
-            truncated, a pickled object).
+            truncated, a pickled object, a ``.npz`` archive under a ``.npy``
+            name, or a header whose shape does not match the file's size).
     """
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) == ZIP_MAGIC:
+                raise ValueError(
+                    f"{path}: is a .npz (zip) archive under a .npy name; a design-bench shard "
+                    "is one .npy array."
+                )
+            handle.seek(0)
+            version = np.lib.format.read_magic(handle)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(handle)
+            offset = handle.tell()
+            size = os.fstat(handle.fileno()).st_size
+    except ValueError as err:
+        if str(err).startswith(str(path)):
+            raise
+        raise ValueError(
+            f"{path}: not a readable .npy array ({type(err).__name__}: {err}); the file is "
+            "corrupt, truncated or not a design-bench shard."
+        ) from None
+    except (OSError, EOFError) as err:
+        raise ValueError(
+            f"{path}: not a readable .npy array ({type(err).__name__}); the file is "
+            "corrupt, truncated or not a design-bench shard."
+        ) from None
+    if dtype.hasobject:
+        raise ValueError(f"{path}: holds Python objects (dtype {dtype}); shards hold numbers.")
+    expected = math.prod(shape) * dtype.itemsize
+    if expected != size - offset:
+        raise ValueError(
+            f"{path}: its header claims shape {shape} of {dtype} ({expected} bytes) but the "
+            f"file holds {size - offset} bytes of data; the file is corrupt or truncated."
+        )
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
@@ -135,20 +201,48 @@ def load_array(path: Path) -> np.ndarray:
         ) from None
 
 
-def check_scores(y: np.ndarray, source: str) -> None:
-    """Raise if scores are not real numbers or hold NaN or infinite values.
+#: Integer scores are converted to float64 only while exact (below 2**53).
+_EXACT_INTEGER = 2**53
+
+
+def check_scores(y: np.ndarray, source: str) -> np.ndarray:
+    """Check scores and return them as floats.
+
+    Integer scores are converted to ``float64`` (exactly: magnitudes up to
+    ``2**53``), so an oracle built from them marks unknown designs with NaN;
+    boolean scores are refused (a flag is not a score to maximise).
 
     Args:
-        y: The scores, any shape.
+        y: The scores, ``n`` or ``n x 1``.
         source: File or description for the message.
 
+    Returns:
+        ``y`` as a floating-point array (the same array when already floating).
+
     Raises:
-        ValueError: Naming ``source``, the count and the first bad row.
+        ValueError: Naming ``source``: a 0-d or empty array, a dtype that is not
+            real numbers (bool, complex, strings), integers too large to
+            convert exactly, or NaN and infinite values (with the count and the
+            first bad row).
     """
-    if y.dtype.kind not in "biuf":
+    if y.ndim == 0:
+        raise ValueError(f"{source}: scores must be an n x 1 array, got a 0-d array.")
+    if y.shape[0] == 0:
+        raise ValueError(f"{source}: holds no rows (shape {y.shape}).")
+    if y.dtype.kind == "b":
+        raise ValueError(f"{source}: scores must be real numbers, got booleans.")
+    if y.dtype.kind not in "iuf":
         raise ValueError(f"{source}: scores must be real numbers, got dtype {y.dtype}.")
+    if y.dtype.kind in "iu":
+        if y.size and int(np.abs(y.astype(np.float64)).max()) > _EXACT_INTEGER:
+            raise ValueError(
+                f"{source}: integer scores above 2**53 in magnitude cannot be converted to "
+                "float64 exactly."
+            )
+        return y.astype(np.float64)
     bad = np.flatnonzero(~np.isfinite(y.reshape(y.shape[0], -1)).all(axis=-1)) if y.size else []
     if len(bad):
         raise ValueError(
             f"{source}: scores contain {len(bad)} NaN or infinite value(s), first at row {bad[0]}."
         )
+    return y

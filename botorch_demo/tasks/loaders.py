@@ -23,6 +23,7 @@ import torch
 
 from botorch_demo.tasks.design_bench_io import (
     check_scores,
+    find_shards,
     iter_shards,
     read_design_bench_folder,
 )
@@ -134,8 +135,10 @@ def _read_sequence_codes(spec: TaskSpec, kind: str, path: Path) -> tuple[np.ndar
     assert spec.num_categories is not None
     if kind == "folder":
         codes, ys = [], []
-        for x, y in iter_shards(path, spec.prefix):
-            _check_tokens(x, spec, path)
+        for (x_path, _), (x, y) in zip(
+            find_shards(path, spec.prefix), iter_shards(path, spec.prefix), strict=True
+        ):
+            _check_tokens(x, spec, x_path)
             codes.append(encode_tokens(x, spec.num_categories))
             ys.append(y[:, 0])
         return np.concatenate(codes), np.concatenate(ys)
@@ -144,8 +147,14 @@ def _read_sequence_codes(spec: TaskSpec, kind: str, path: Path) -> tuple[np.ndar
         with data_file.open("rb") as f, np.load(f, allow_pickle=False) as z:
             x, y = z["x"], z["y"]
         _check_tokens(x, spec, path)
-        check_scores(y, str(path))
+        y = check_scores(y, str(path))
         return encode_tokens(x, spec.num_categories), y.reshape(-1)
+    with open(path, "rb") as handle:
+        if handle.read(6) == b"\x93NUMPY":
+            raise ValueError(
+                f"{path}: is a .npy array under a .npz name; a compact task file is an .npz "
+                "archive with arrays 'codes' and 'y'."
+            )
     try:
         with np.load(path, allow_pickle=False) as z:
             if not isinstance(z, np.lib.npyio.NpzFile):
@@ -160,7 +169,7 @@ def _read_sequence_codes(spec: TaskSpec, kind: str, path: Path) -> tuple[np.ndar
     if len(arrays) != 2:
         raise ValueError(f"{path} must hold arrays 'codes' and 'y'; has {files}.")
     codes, y = arrays["codes"], arrays["y"]
-    y = y.reshape(-1)
+    y = check_scores(y, f"{path} (array 'y')").reshape(-1)
     if codes.ndim != 1 or codes.shape != y.shape:
         raise ValueError(f"{path}: codes {codes.shape} and y do not match.")
     if not np.issubdtype(codes.dtype, np.integer):
@@ -171,14 +180,20 @@ def _read_sequence_codes(spec: TaskSpec, kind: str, path: Path) -> tuple[np.ndar
             f"{path}: codes must lie in 0..{spec.num_categories}^{spec.dim} - 1, got "
             f"[{codes.min()}, {codes.max()}]."
         )
-    check_scores(y, str(path))
     return codes.astype(np.int64), y
 
 
 def _check_tokens(x: np.ndarray, spec: TaskSpec, path: Path) -> None:
+    """Raise, naming ``path``, unless ``x`` is ``n x dim`` integer tokens in range."""
+    assert spec.num_categories is not None
     if x.ndim != 2 or x.shape[1] != spec.dim or not np.issubdtype(x.dtype, np.integer):
         raise ValueError(
             f"{path}: expected n x {spec.dim} integer tokens, got {x.shape} {x.dtype}."
+        )
+    if x.size and (x.min() < 0 or x.max() >= spec.num_categories):
+        raise ValueError(
+            f"{path}: tokens must lie in 0..{spec.num_categories - 1}, got values in "
+            f"[{x.min()}, {x.max()}]."
         )
 
 

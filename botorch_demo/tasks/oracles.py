@@ -169,9 +169,12 @@ def build_lookup_table(codes: np.ndarray, y: np.ndarray, size: int) -> np.ndarra
         size: Table length (``V**d``).
 
     Returns:
-        Float array ``(size,)`` (dtype of ``y``), ``NaN`` for codes never seen.
+        Float array ``(size,)`` (dtype of ``y``; ``float64`` for integer ``y``,
+        which could not hold the NaN), ``NaN`` for codes never seen.
     """
     y = np.asarray(y).reshape(-1)
+    if y.dtype.kind != "f":
+        y = y.astype(np.float64)
     if codes.shape != y.shape:
         raise ValueError(f"{codes.shape[0]} codes but {y.shape[0]} scores.")
     last_row = np.full(size, -1, dtype=np.int64)

@@ -123,6 +123,16 @@ class DEMOConfig:
     coordinate) around the starting design: a cap on how far D' may move from
     the offline data (paper: none)."""
 
+    ascent_units: Literal["standard", "design"] = "standard"
+    """The units the ascent's step size counts in (paper: the networks' space).
+    ``"standard"``: standardised encoded units, in which a continuous column's
+    unit is one offline standard deviation but a categorical position needs a
+    larger move the larger its alphabet (about 2.3 units to change a letter of
+    4, 4.6 of 20, with design-bench logits). ``"design"``: design units
+    (:meth:`~botorch_demo.encoding.DesignEncoder.design_units`): one offline
+    standard deviation of a continuous column, one logit gap of a categorical
+    position (the move that can change its letter), whatever the alphabet."""
+
     ascent_batch_size: int = 16384
     """Designs ascended together in one vectorised batch (memory knob only)."""
 
@@ -216,6 +226,17 @@ class DEMOConfig:
     m: int = 400
     """Noise level m of Eq. (9) (paper: 400)."""
 
+    edit_draws: int = 1
+    """Edits drawn per top design (paper: 1). With more than one, draw ``i``
+    (``0..edit_draws-1``) perturbs to the noise level ``m`` raised linearly
+    towards ``edit_max_m`` (:func:`~botorch_demo.editing.raised_noise_level`),
+    and the candidate of each top design is its draw with the highest surrogate
+    prediction. Not in the paper."""
+
+    edit_max_m: int | None = None
+    """Highest noise level of the ``edit_draws`` draws (``None``: every draw at
+    ``m``, differing only in its noise). Must lie in ``[m, M]``."""
+
     M: int = 1000
     """Number of discrete noise levels M (paper: 1000); m / M is the continuous
     time the designs are perturbed to."""
@@ -301,6 +322,11 @@ class DEMOConfig:
                 )
         if not self.m <= self.M:
             raise ValueError(f"DEMOConfig.m must lie in [0, M={self.M}], got {self.m}.")
+        if self.edit_max_m is not None and not self.m <= self.edit_max_m <= self.M:
+            raise ValueError(
+                f"DEMOConfig.edit_max_m must lie in [m={self.m}, M={self.M}] or be None, "
+                f"got {self.edit_max_m}."
+            )
         if not self.beta_min < self.beta_max:
             raise ValueError(
                 "DEMOConfig needs 0 < beta_min < beta_max, got "
@@ -370,6 +396,9 @@ class DEMOConfig:
             ascent_step_size_discrete=1e-1,
             ascent_optimizer="adam",
             ascent_trust_radius=None,
+            ascent_units="standard",
+            edit_draws=1,
+            edit_max_m=None,
             diffusion_hidden=2048,
             diffusion_layers=2,
             diffusion_activation="relu",
@@ -447,6 +476,7 @@ FIELD_PHASES: dict[str, str] = {
     "ascent_step_size_discrete": "ascent",
     "ascent_optimizer": "ascent",
     "ascent_trust_radius": "ascent",
+    "ascent_units": "ascent",
     "pseudo_target": "diffusion",
     "diffusion_hidden": "diffusion",
     "diffusion_layers": "diffusion",
@@ -467,6 +497,8 @@ FIELD_PHASES: dict[str, str] = {
     "editing": "generation",
     "edit_source": "generation",
     "m": "generation",
+    "edit_draws": "generation",
+    "edit_max_m": "generation",
     "M": "generation",
     "sampler": "generation",
     "num_steps": "generation",
@@ -523,6 +555,7 @@ _LIMITS: dict[str, tuple[float, float, bool, bool]] = {
             "diffusion_epochs",
             "diffusion_batch_size",
             "reweight_bins",
+            "edit_draws",
             "M",
             "num_steps",
         )

@@ -233,6 +233,12 @@ class DEMOConfig:
     and the candidate of each top design is its draw with the highest surrogate
     prediction. Not in the paper."""
 
+    edit_rounds: int = 1
+    """Rounds of editing (paper: 1). Each further round edits every candidate
+    again (with ``edit_draws`` draws) and keeps, per candidate, whichever of
+    the old and the new design the surrogate predicts higher: an iterated
+    search whose proposals come from the diffusion model. Not in the paper."""
+
     edit_max_m: int | None = None
     """Highest noise level of the ``edit_draws`` draws (``None``: every draw at
     ``m``, differing only in its noise). Must lie in ``[m, M]``."""
@@ -398,6 +404,7 @@ class DEMOConfig:
             ascent_trust_radius=None,
             ascent_units="standard",
             edit_draws=1,
+            edit_rounds=1,
             edit_max_m=None,
             diffusion_hidden=2048,
             diffusion_layers=2,
@@ -498,6 +505,7 @@ FIELD_PHASES: dict[str, str] = {
     "edit_source": "generation",
     "m": "generation",
     "edit_draws": "generation",
+    "edit_rounds": "generation",
     "edit_max_m": "generation",
     "M": "generation",
     "sampler": "generation",
@@ -556,6 +564,7 @@ _LIMITS: dict[str, tuple[float, float, bool, bool]] = {
             "diffusion_batch_size",
             "reweight_bins",
             "edit_draws",
+            "edit_rounds",
             "M",
             "num_steps",
         )

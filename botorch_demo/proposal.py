@@ -105,12 +105,31 @@ def propose_batch(
     guard = SamplerGuard(model.score_net.state_bound(cfg.sampler_bound), cfg.sampler_clamp)
     sources = edit_sources(model, proposal.q, cfg) if cfg.editing else None
     cands = propose(model, cfg, proposal.q, sources, proposal.generator, proposal.feasible, guard)
+    for _ in range(cfg.edit_rounds - 1):
+        cands = refine(model, cfg, cands, proposal.generator, proposal.feasible, guard)
     n_raw = n_distinct(cands)
     if proposal.exclude is not None or proposal.unique:
         cands = fill_novel(model, proposal, cands, sources, guard)
     predicted = model.predict(cands).squeeze(-1)
     diagnostics = diagnose(model, cands, predicted, sources, n_raw, guard)
     return cands, predicted, diagnostics
+
+
+def refine(
+    model: FittedModel,
+    cfg: DEMOConfig,
+    cands: Tensor,
+    generator: torch.Generator,
+    feasible: Feasible | None = None,
+    guard: SamplerGuard | None = None,
+) -> Tensor:
+    """One more round of editing: edit every candidate again, and keep per slot
+    whichever of the two designs the surrogate predicts higher."""
+    edited = propose(
+        model, cfg, cands.shape[0], model.encoder.encode(cands), generator, feasible, guard
+    )
+    better = model.predict(edited).squeeze(-1) > model.predict(cands).squeeze(-1)
+    return torch.where(better.unsqueeze(-1), edited, cands)
 
 
 def edit_sources(model: FittedModel, q: int, cfg: DEMOConfig) -> Tensor:

@@ -218,10 +218,13 @@ class DEMOConfig:
     ``False``: sample from the prior N(0, I) at t = 1 (the paper's "w/o editing"
     ablation, Table 3)."""
 
-    edit_source: Literal["offline", "ascent"] = "offline"
+    edit_source: Literal["offline", "ascent", "both"] = "offline"
     """Which designs are edited. ``"offline"``: the top-K offline designs (the
     paper). ``"ascent"``: the gradient-ascent outputs of the top-K offline designs
-    (the authors' later code, usually with ``pseudo_target=False``)."""
+    (the authors' later code, usually with ``pseudo_target=False``). ``"both"``:
+    alternately an offline design and an ascent output, down the ranking (the
+    top ``ceil(K/2)`` offline designs and the ascents of the top ``floor(K/2)``),
+    a portfolio of the two (not in the paper)."""
 
     m: int = 400
     """Noise level m of Eq. (9) (paper: 400)."""
@@ -338,8 +341,8 @@ class DEMOConfig:
                 "DEMOConfig needs 0 < beta_min < beta_max, got "
                 f"beta_min={self.beta_min}, beta_max={self.beta_max}."
             )
-        if self.edit_source == "ascent" and not self.editing:
-            raise ValueError("DEMOConfig.edit_source='ascent' needs editing=True.")
+        if self.edit_source != "offline" and not self.editing:
+            raise ValueError(f"DEMOConfig.edit_source={self.edit_source!r} needs editing=True.")
 
     # ----------------------------------------------------------------- helpers
     def replace(self, **changes: Any) -> DEMOConfig:

@@ -112,7 +112,7 @@ def network_dtype(config: DEMOConfig, input_dtype: torch.dtype) -> torch.dtype:
 
 def needs_synthetic(config: DEMOConfig) -> bool:
     """Whether the configuration uses D' (to train on it, or to edit its designs)."""
-    return config.pseudo_target or config.edit_source == "ascent"
+    return config.pseudo_target or config.edit_source != "offline"
 
 
 def empty_parts(

@@ -133,11 +133,19 @@ def refine(
 
 
 def edit_sources(model: FittedModel, q: int, cfg: DEMOConfig) -> Tensor:
-    """Encoded starting points: the top-q offline designs, or their ascents."""
+    """Encoded starting points: the top-q offline designs, their ascents, or both
+    alternately (``edit_source``)."""
     rows = model.ranked_rows[:q]
     if cfg.edit_source == "ascent":
         return model.synthetic_X[rows]
-    return model.encoder.encode(model.train_X[rows])
+    offline = model.encoder.encode(model.train_X[rows])
+    if cfg.edit_source == "offline":
+        return offline
+    half = (q + 1) // 2
+    out = torch.empty_like(offline)
+    out[0::2] = offline[:half]
+    out[1::2] = model.synthetic_X[rows[: q - half]].to(offline)
+    return out
 
 
 def edit_levels(cfg: DEMOConfig) -> list[int]:

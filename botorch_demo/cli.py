@@ -16,7 +16,9 @@ import argparse
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -174,11 +176,18 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 
 def _add_common(p: argparse.ArgumentParser, out_default: str) -> None:
+    """The options of ``bench`` and ``sweep-m``: tasks, seeds, profile, output, executor."""
     p.add_argument(
         "--task",
         action="append",
         default=None,
         help="task name (repeat, or comma-separate); default: tfbind8 and levy",
+    )
+    p.add_argument(
+        "--suite",
+        default=None,
+        help="a named task list instead of --task: robustness (the generated suite, "
+        "docs/tasks.md) or paper (tfbind8, tfbind10, levy)",
     )
     p.add_argument("--seeds", type=int, default=8, help="number of seeds, 0..N-1 (default 8)")
     p.add_argument(
@@ -201,68 +210,6 @@ def _add_common(p: argparse.ArgumentParser, out_default: str) -> None:
         action="store_true",
         help="recompute cells stored in --out with another profile",
     )
-
-
-def _validated(args: argparse.Namespace, command: str) -> tuple[list[str], list[str] | None]:
-    """Check task, method and profile names before any work starts.
-
-    Raises:
-        UsageError: With a message naming the bad argument (and listing the
-            known names for tasks, methods and profiles).
-    """
-    from botorch_demo.benchmarks.harness import resolve_seeds, resolve_tasks
-    from botorch_demo.benchmarks.methods import resolve_methods
-    from botorch_demo.benchmarks.profiles import get_profile
-
-    try:
-        suite = getattr(args, "suite", None)
-        if suite is not None:
-            from botorch_demo.tasks.suite import suite_tasks
-
-            if args.task:
-                raise ValueError("give --suite or --task, not both.")
-            tasks = resolve_tasks(suite_tasks(suite))
-        else:
-            tasks = resolve_tasks(_split(args.task) or ["tfbind8", "levy"])
-        methods = _split(getattr(args, "methods", None))
-        if methods is not None:
-            methods = [m.name for m in resolve_methods(methods)]
-        profile = get_profile(args.profile)
-        resolve_seeds(args.seeds)
-        if args.workers < 1:
-            raise ValueError(f"--workers must be >= 1, got {args.workers}.")
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    # ``auto`` is resolved by each worker; on Ray or SLURM the device is the worker's.
-    if args.device != "auto":
-        validate_device(args.device, here=getattr(args, "executor", "local") == "local")
-    if args.data_dir is not None and not Path(args.data_dir).expanduser().is_dir():
-        raise UsageError(f"--data-dir {args.data_dir!r} is not a folder")
-    if hasattr(args, "m"):
-        args.ms = _parse_ms(args.m, profile.demo.M)
-    validate_out_dir(args.out)  # Last: it creates the folder.
-    return tasks, methods
-
-
-def _add_bench(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "bench",
-        help="run every method on every task and seed; write results.json/csv/md and plots",
-    )
-    _add_common(p, "results")
-    p.add_argument(
-        "--methods",
-        action="append",
-        default=None,
-        help="comma-separated method names (default: all): "
-        "demo, demo-no-pseudo-target, demo-no-editing, ddom, grad, cma-es, bo-qei",
-    )
-    p.add_argument(
-        "--suite",
-        default=None,
-        help="a named task list instead of --task: robustness (the generated suite, "
-        "docs/tasks.md) or paper (tfbind8, tfbind10, levy)",
-    )
     # Executors (botorch_demo.benchmarks.executors; docs/benchmarks_harness.md).
     ex = p.add_argument_group("executor (where the (task, seed) groups run)")
     ex.add_argument(
@@ -277,6 +224,116 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--slurm-partition", default=None, help="SLURM partition (submitit)")
     ex.add_argument("--slurm-time", default="60", help="minutes, h:mm:ss or d-hh:mm:ss per job")
     ex.add_argument("--log-folder", default=None, help="submitit logs (default: OUT/submitit)")
+
+
+def _validated(args: argparse.Namespace) -> tuple[list[str], list[str] | None]:
+    """Check task, method and profile names before any work starts.
+
+    Returns:
+        The task names and the canonical method names (``None``: all methods).
+
+    Raises:
+        UsageError: With a message naming the bad argument (and listing the
+            known names for tasks, methods, variant fields and profiles).
+    """
+    from botorch_demo.benchmarks.harness import resolve_seeds, resolve_tasks
+    from botorch_demo.benchmarks.methods import resolve_methods
+    from botorch_demo.benchmarks.profiles import get_profile
+    from botorch_demo.tasks.suite import suite_tasks
+
+    try:
+        if args.suite is not None and args.task:
+            raise ValueError("give --suite or --task, not both.")
+        if args.suite is not None:
+            tasks = resolve_tasks(suite_tasks(args.suite))
+        else:
+            tasks = resolve_tasks(_split(args.task) or ["tfbind8", "levy"])
+        profile = get_profile(args.profile)
+        methods = getattr(args, "methods", None)
+        if methods is not None:
+            methods = [m.name for m in resolve_methods(methods, profile.demo)]
+        resolve_seeds(args.seeds)
+        if args.workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {args.workers}.")
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    # ``auto`` is resolved by each worker; on Ray or SLURM the device is the worker's.
+    if args.device != "auto":
+        validate_device(args.device, here=args.executor == "local")
+    if args.data_dir is not None and not Path(args.data_dir).expanduser().is_dir():
+        raise UsageError(f"--data-dir {args.data_dir!r} is not a folder")
+    if hasattr(args, "m"):
+        args.ms = _parse_ms(args.m, profile.demo.M)
+    validate_out_dir(args.out)  # Last: it creates the folder.
+    return tasks, methods
+
+
+def _run_harness(args: argparse.Namespace, run: Callable[..., Any]) -> Any:
+    """Validate the arguments, make the executor and call ``run`` with the common options.
+
+    Args:
+        args: Parsed ``bench`` or ``sweep-m`` arguments.
+        run: :func:`~botorch_demo.benchmarks.harness.run_benchmark` or
+            :func:`~botorch_demo.benchmarks.sweep.run_m_sweep` with its
+            command's own arguments bound.
+
+    Returns:
+        What ``run`` returns.
+
+    Raises:
+        UsageError: For a bad argument (checked before any work starts).
+        SystemExit: When a cell fails, with the message naming it.
+    """
+    from botorch_demo.benchmarks.executors import CellFailed, make_executor
+    from botorch_demo.benchmarks.store import OutputFolderConflict
+
+    tasks, methods = _validated(args)
+    try:
+        with make_executor(
+            args.executor,
+            out=args.out,
+            ray_address=args.ray_address,
+            cpus_per_cell=args.cpus_per_cell,
+            gpus_per_cell=args.gpus_per_cell,
+            slurm_partition=args.slurm_partition,
+            slurm_time=args.slurm_time,
+            log_folder=args.log_folder,
+        ) as executor:
+            return run(
+                tasks=tasks,
+                seeds=args.seeds,
+                profile=args.profile,
+                out=args.out,
+                workers=args.workers,
+                device=args.device,
+                data_dir=args.data_dir,
+                progress=not args.no_progress,
+                overwrite=args.overwrite,
+                executor=executor,
+                threads_per_cell=None if executor is None else args.cpus_per_cell,
+                **({} if methods is None else {"methods": methods}),
+            )
+    except (OutputFolderConflict, ImportError, ValueError) as err:
+        raise UsageError(str(err)) from None
+    except CellFailed as err:
+        raise SystemExit(f"botorch-demo {args.command}: error: {err}") from None
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="run every method on every task and seed; write results.json/csv/md and plots",
+    )
+    _add_common(p, "results")
+    p.add_argument(
+        "--methods",
+        action="append",
+        default=None,
+        help="comma-separated method names (default: all): "
+        "demo, demo-no-pseudo-target, demo-no-editing, ddom, grad, cma-es, bo-qei; "
+        "a variant such as demo[ascent_optimizer=sgd,m=200] runs a method with "
+        "DEMOConfig fields of the profile replaced",
+    )
     p.set_defaults(func=bench_command)
 
 
@@ -289,40 +346,9 @@ def bench_command(args: argparse.Namespace) -> dict:
     Returns:
         The results.json content.
     """
-    from botorch_demo.benchmarks.executors import CellFailed, make_executor
     from botorch_demo.benchmarks.harness import run_benchmark
-    from botorch_demo.benchmarks.store import OutputFolderConflict
 
-    tasks, methods = _validated(args, "bench")
-    try:
-        with make_executor(
-            args.executor,
-            out=args.out,
-            ray_address=args.ray_address,
-            cpus_per_cell=args.cpus_per_cell,
-            gpus_per_cell=args.gpus_per_cell,
-            slurm_partition=args.slurm_partition,
-            slurm_time=args.slurm_time,
-            log_folder=args.log_folder,
-        ) as executor:
-            result = run_benchmark(
-                tasks=tasks,
-                methods=methods,
-                seeds=args.seeds,
-                profile=args.profile,
-                out=args.out,
-                workers=args.workers,
-                device=args.device,
-                data_dir=args.data_dir,
-                progress=not args.no_progress,
-                overwrite=args.overwrite,
-                executor=executor,
-                threads_per_cell=None if executor is None else args.cpus_per_cell,
-            )
-    except (OutputFolderConflict, ImportError, ValueError) as err:
-        raise UsageError(str(err)) from None
-    except CellFailed as err:
-        raise SystemExit(f"botorch-demo bench: error: {err}") from None
+    result = _run_harness(args, run_benchmark)
     print(
         f"{len(result.computed)} cells computed, {len(result.skipped)} skipped (already "
         f"in {result.out})"
@@ -376,7 +402,7 @@ def _parse_ms(text: str, M: int) -> list[int]:
 
 
 def sweep_command(args: argparse.Namespace) -> dict:
-    """Run (or resume) the m-sweep and print a table of the results.
+    """Run (or resume) the m-sweep as harness cells and print a table of the results.
 
     Args:
         args: Parsed ``sweep-m`` arguments.
@@ -384,25 +410,9 @@ def sweep_command(args: argparse.Namespace) -> dict:
     Returns:
         The m_sweep.json content.
     """
-    from botorch_demo.benchmarks.store import OutputFolderConflict
     from botorch_demo.benchmarks.sweep import run_m_sweep
 
-    tasks, _ = _validated(args, "sweep-m")
-    try:
-        result = run_m_sweep(
-            tasks=tasks,
-            seeds=args.seeds,
-            profile=args.profile,
-            out=args.out,
-            ms=args.ms,
-            workers=args.workers,
-            device=args.device,
-            data_dir=args.data_dir,
-            progress=not args.no_progress,
-            overwrite=args.overwrite,
-        )
-    except OutputFolderConflict as err:
-        raise UsageError(str(err)) from None
+    result = _run_harness(args, lambda **kw: run_m_sweep(ms=args.ms, **kw))
     print("task       m  p100 (mean)  p50 (mean)  above D(best)")
     for row in result.results["summary"]:
         print(

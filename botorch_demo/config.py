@@ -393,10 +393,15 @@ class DEMOConfig:
         label, D' is not re-standardised, no reweighting, and the divergence
         guard warns but does not clamp. Meant for a GPU.
         """
+        # "A 3-layer MLP with ReLU activation is used for both f and s, with a
+        # hidden layer size of 2048."
+        mlp = {
+            f"{net}_{key}": value
+            for net in ("surrogate", "diffusion")
+            for key, value in (("hidden", 2048), ("layers", 2), ("activation", "relu"))
+        }
         values: dict[str, Any] = dict(
-            surrogate_hidden=2048,
-            surrogate_layers=2,
-            surrogate_activation="relu",
+            **mlp,
             surrogate_epochs=200,
             surrogate_batch_size=128,
             surrogate_lr=1e-1,
@@ -409,9 +414,6 @@ class DEMOConfig:
             edit_draws=1,
             edit_rounds=1,
             edit_max_m=None,
-            diffusion_hidden=2048,
-            diffusion_layers=2,
-            diffusion_activation="relu",
             diffusion_epochs=1000,
             diffusion_batch_size=128,
             diffusion_lr=1e-3,
@@ -552,10 +554,12 @@ _INF = math.inf
 #: that may be ``None`` is checked only when it is set. The ranges of
 #: ``guidance_weight`` and ``target_score`` are choices rather than necessities:
 #: far outside them the guidance or the condition means nothing.
+_AT_LEAST_ONE = (1, _INF, False, True)
+_NON_NEGATIVE = (0, _INF, False, True)
+_POSITIVE = (0, _INF, True, True)
 _LIMITS: dict[str, tuple[float, float, bool, bool]] = {
-    **{
-        name: (1, _INF, False, True)
-        for name in (
+    **dict.fromkeys(
+        (
             "surrogate_hidden",
             "surrogate_layers",
             "surrogate_epochs",
@@ -570,22 +574,33 @@ _LIMITS: dict[str, tuple[float, float, bool, bool]] = {
             "edit_rounds",
             "M",
             "num_steps",
-        )
-    },
-    "ascent_steps": (0, _INF, False, True),
-    "m": (0, _INF, False, True),
-    "surrogate_lr": (0, _INF, True, True),
-    "diffusion_lr": (0, _INF, True, True),
-    "ascent_step_size_continuous": (0, _INF, False, True),
-    "ascent_step_size_discrete": (0, _INF, False, True),
-    "ascent_trust_radius": (0, _INF, True, True),
-    "surrogate_weight_decay": (0, _INF, False, True),
+        ),
+        _AT_LEAST_ONE,
+    ),
+    **dict.fromkeys(
+        (
+            "ascent_steps",
+            "m",
+            "ascent_step_size_continuous",
+            "ascent_step_size_discrete",
+            "surrogate_weight_decay",
+            "target_cap",
+        ),
+        _NON_NEGATIVE,
+    ),
+    **dict.fromkeys(
+        (
+            "surrogate_lr",
+            "diffusion_lr",
+            "ascent_trust_radius",
+            "sampler_bound",
+            "reweight_clip",
+            "reweight_temperature",
+            "beta_min",
+        ),
+        _POSITIVE,
+    ),
     "target_quantile": (0, 1, True, False),
-    "target_cap": (0, _INF, False, True),
-    "sampler_bound": (0, _INF, True, True),
-    "reweight_clip": (0, _INF, True, True),
-    "reweight_temperature": (0, _INF, True, True),
-    "beta_min": (0, _INF, True, True),
     "condition_dropout": (0, 1, False, True),
     "logit_smoothing": (0, 1, True, False),
     "guidance_weight": (0.0, 100.0, False, False),

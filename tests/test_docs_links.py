@@ -13,6 +13,11 @@ LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 EXTERNAL = ("http://", "https://", "mailto:", "#")
 
 
+requires_git = pytest.mark.skipif(
+    shutil.which("git") is None or not (ROOT / ".git").exists(), reason="not a git checkout"
+)
+
+
 def markdown_files() -> list[Path]:
     return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
@@ -36,9 +41,7 @@ def tracked_files() -> set[str]:
     return {p for p in out.split("\0") if p}
 
 
-@pytest.mark.skipif(
-    shutil.which("git") is None or not (ROOT / ".git").exists(), reason="not a git checkout"
-)
+@requires_git
 def test_local_links_exist_and_are_tracked() -> None:
     tracked = tracked_files()
     problems = []
@@ -72,9 +75,8 @@ def is_ignored(path: str) -> bool:
     return done.returncode == 0
 
 
+@requires_git
 def test_results_folders_under_docs_are_not_ignored() -> None:
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
     assert not is_ignored("docs/results/fast/results.md")
     assert not is_ignored("docs/results/fast/reliability.png")
     assert is_ignored("results/results.md")  # a run's default output folder stays out

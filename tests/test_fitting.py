@@ -1,4 +1,5 @@
-"""Phase 1 (fitting.py): each network is built once, from random streams of its own."""
+"""Phase 1: each network built once from random streams of its own, a reused
+surrogate, divergence, and the configuration reaching the fitted parts."""
 
 import pytest
 import torch
@@ -77,3 +78,99 @@ def test_empty_parts_have_the_fitted_layout(tiny_config, make_quadratic, with_sy
         a, b = getattr(fitted, name), getattr(empty, name)
         assert (a is None) == (b is None) and (a is None or a.shape == b.shape), name
     assert _weights(fitted.surrogate).keys() == _weights(empty.surrogate).keys()
+
+
+def test_a_reused_surrogate_and_its_synthetic_data_are_shared(
+    continuous_model: DEMO, smoke_config, make_continuous
+) -> None:
+    X, Y, bounds = make_continuous()
+    first = continuous_model
+    second = DEMO(smoke_config.replace(guidance_weight=0.0)).fit(
+        X, Y, bounds, seed=1, reuse_surrogate=first
+    )
+    assert second.surrogate is first.surrogate
+    assert torch.equal(second.synthetic_X, first.synthetic_X)
+    offline = DEMO(smoke_config.replace(pseudo_target=False)).fit(
+        X, Y, bounds, seed=0, reuse_surrogate=first
+    )
+    assert offline.synthetic_X is None
+    with pytest.raises(ValueError, match="surrogate_hidden"):
+        DEMO(smoke_config.replace(surrogate_hidden=8)).fit(X, Y, bounds, reuse_surrogate=first)
+    with pytest.raises(ValueError, match="training data differ"):
+        DEMO(smoke_config).fit(X, Y + 1, bounds, reuse_surrogate=first)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        (dict(surrogate_lr=1e10), "Training the surrogate diverged"),
+        (dict(ascent_step_size_continuous=1e300), "Gradient ascent diverged"),
+        (dict(diffusion_lr=1e10), "Training the score network diverged"),
+    ],
+)
+def test_diverging_fit_names_the_phase_and_keeps_no_state(
+    kwargs: dict, fragment: str, tiny_config, make_quadratic
+) -> None:
+    X, Y, bounds = make_quadratic()
+    model = DEMO(tiny_config.replace(**kwargs))
+    with pytest.raises(RuntimeError, match=fragment):
+        model.fit(X, Y, bounds, seed=0)
+    assert not model.is_fitted
+
+
+def test_the_model_ascends_with_the_configured_rule_and_trust_region(
+    smoke_config, make_continuous
+) -> None:
+    X, Y, bounds = make_continuous()
+    cfg = smoke_config.replace(ascent_optimizer="normalized", ascent_step_size_continuous=0.01)
+    model = DEMO(cfg).fit(X, Y, bounds, seed=0)
+    Z = model.encoder.encode(X)
+    rms = (model.synthetic_X - Z).square().mean(-1).sqrt()
+    # T steps of RMS length eta: at most T * eta away (less where the path bends).
+    reach = cfg.ascent_steps * 0.01
+    assert rms.max().item() <= reach + 1e-5
+    assert rms.median().item() > 0.9 * reach
+    capped = DEMO(cfg.replace(ascent_trust_radius=0.05)).fit(X, Y, bounds, seed=0)
+    rms = (capped.synthetic_X - Z).square().mean(-1).sqrt()
+    assert rms.max().item() <= 0.05 + 1e-6
+
+
+def _label(net) -> float:
+    """The conditioning label of target 1.0 in the units of the diffusion labels."""
+    return net.label_from_target(1.0) * net.y_std.item() + net.y_mean.item()
+
+
+def test_the_target_cap_is_in_offline_standard_deviations(smoke_config, make_continuous) -> None:
+    X, Y, bounds = make_continuous(offset=50.0, scale=10.0)
+    cfg = smoke_config.replace(target_cap=0.5, target_quantile=1.0)
+    model = DEMO(cfg).fit(X, Y, bounds, seed=0)
+    z_best = ((Y.max() - Y.mean()) / Y.std()).item()
+    assert round(model.score_net.y_cap.item() - (z_best + 0.5), 4) == 0
+    # The conditioning label is the best D' label or the cap, whichever is lower.
+    expected = min(model.synthetic_y.max().item(), z_best + 0.5)
+    assert round(_label(model.score_net) - expected, 4) == 0
+    tight = DEMO(cfg.replace(target_cap=0.0)).fit(X, Y, bounds, seed=0, reuse_surrogate=model)
+    assert round(_label(tight.score_net) - min(tight.synthetic_y.max().item(), z_best), 4) == 0
+
+
+def test_the_diffusion_model_is_trained_on_the_pseudo_target_data(
+    trained_model: DEMO, trained_config, make_continuous
+) -> None:
+    X, Y, bounds = make_continuous()
+    model = trained_model
+    net, syn_X, syn_y = model.score_net, model.synthetic_X, model.synthetic_y
+    z = ((Y - Y.mean()) / Y.std()).squeeze(-1)
+    Z = model.encoder.encode(X)
+    # D' labels are ascent predictions, above the offline labels, and D' moved.
+    assert syn_y.mean().item() > z.mean().item() + 0.3
+    assert abs(syn_y.max().item() - z.max().item()) > 1e-3
+    assert (syn_X.mean(0) - Z.mean(0)).abs().max().item() > 0.1
+    assert round(net.y_max.item() - syn_y.max().item(), 4) == 0
+    torch.testing.assert_close(net.x_mean, syn_X.mean(0).to(net.x_mean), rtol=1e-5, atol=1e-4)
+    offline = DEMO(trained_config.replace(pseudo_target=False)).fit(
+        X, Y, bounds, seed=0, reuse_surrogate=model
+    )
+    assert round(offline.score_net.y_max.item() - z.max().item(), 4) == 0
+    torch.testing.assert_close(
+        offline.score_net.x_mean, Z.mean(0).to(net.x_mean), rtol=1e-5, atol=1e-4
+    )

@@ -86,6 +86,28 @@ def attach_offline_data(
         as_batch_trial = not isinstance(target, Client)
     frame = _as_frame(experiment, data, scores, metric_name)
     params, metrics = _validated_columns(experiment, frame)
+    _check_sem(sem)
+
+    if as_batch_trial:
+        frame = frame.groupby(params, sort=False, dropna=False)[metrics].mean()
+        frame = frame.reset_index()
+    trials, arm_names, trial_indices = _new_trials(
+        experiment, _arms(experiment, frame), as_batch_trial
+    )
+    for trial in trials:
+        trial.mark_running(no_runner_required=True)
+    _attach_results(experiment, frame, metrics, arm_names, trial_indices, sem)
+    for trial in trials:
+        trial.mark_completed()
+    if isinstance(target, Client) and target.db_settings_set:
+        save_or_update_trials(
+            experiment=experiment, trials=trials, config=target.db_settings.encoder.config
+        )
+    return [t.index for t in trials]
+
+
+def _check_sem(sem: Any) -> None:
+    """Refuses an SEM that is not None or a finite, non-negative number."""
     if sem is not None and (
         isinstance(sem, (bool, np.bool_))
         or not isinstance(sem, (int, float, np.integer, np.floating))
@@ -93,33 +115,16 @@ def attach_offline_data(
     ):
         raise UserInputError(f"`sem` must be a finite, non-negative float; got {sem}.")
 
-    if as_batch_trial:
-        frame = frame.groupby(params, sort=False, dropna=False)[metrics].mean()
-        frame = frame.reset_index()
-    parameters = list(experiment.search_space.parameters.values())
-    columns = [[p.cast(v) for v in frame[p.name].tolist()] for p in parameters]
-    names = [p.name for p in parameters]
-    arms = [
-        Arm(parameters=dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)
-    ]
 
-    if as_batch_trial:
-        trial = experiment.new_batch_trial()
-        trial.add_arms_and_weights(arms=arms)
-        trials: list[BaseTrial] = [trial]
-        arm_names = [a.name for a in trial.arms]
-        trial_indices = [trial.index] * len(arms)
-    else:
-        trials = []
-        for arm in arms:
-            trial = experiment.new_trial()
-            trial.add_arm(arm)
-            trials.append(trial)
-        arm_names = [t.arm.name for t in trials]
-        trial_indices = [t.index for t in trials]
-    for trial in trials:
-        trial.mark_running(no_runner_required=True)
-
+def _attach_results(
+    experiment: Experiment,
+    frame: pd.DataFrame,
+    metrics: list[str],
+    arm_names: list[str],
+    trial_indices: list[int],
+    sem: float | None,
+) -> None:
+    """Attaches every metric column of ``frame`` as one ``Data``; a row per arm."""
     sem_value = np.nan if sem is None else float(sem)
     rows = [
         pd.DataFrame(
@@ -135,13 +140,36 @@ def attach_offline_data(
         for metric in metrics
     ]
     experiment.attach_data(Data(df=pd.concat(rows, ignore_index=True)))
-    for trial in trials:
-        trial.mark_completed()
-    if isinstance(target, Client) and target.db_settings_set:
-        save_or_update_trials(
-            experiment=experiment, trials=trials, config=target.db_settings.encoder.config
-        )
-    return [t.index for t in trials]
+
+
+def _arms(experiment: Experiment, frame: pd.DataFrame) -> list[Arm]:
+    """One arm per row of ``frame``, with values cast to the parameters' types."""
+    parameters = list(experiment.search_space.parameters.values())
+    columns = [[p.cast(v) for v in frame[p.name].tolist()] for p in parameters]
+    names = [p.name for p in parameters]
+    return [
+        Arm(parameters=dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)
+    ]
+
+
+def _new_trials(
+    experiment: Experiment, arms: list[Arm], as_batch_trial: bool
+) -> tuple[list[BaseTrial], list[str], list[int]]:
+    """New trials holding ``arms``: one ``BatchTrial`` or one ``Trial`` each.
+
+    Returns:
+        The trials, and the name and trial index of each arm, in ``arms``' order.
+    """
+    if as_batch_trial:
+        trial = experiment.new_batch_trial()
+        trial.add_arms_and_weights(arms=arms)
+        return [trial], [a.name for a in trial.arms], [trial.index] * len(arms)
+    trials = []
+    for arm in arms:
+        trial = experiment.new_trial()
+        trial.add_arm(arm)
+        trials.append(trial)
+    return trials, [t.arm.name for t in trials], [t.index for t in trials]
 
 
 def _experiment_of(target: Client | Experiment) -> Experiment:

@@ -89,7 +89,7 @@ for _cls, _json_name in JSON_TYPE_NAMES.items():
 
 DECODER_ENTRIES: dict[str, type] = {
     **{name: cls for cls, name in JSON_TYPE_NAMES.items()},
-    # Snapshots written before the names above.
+    # The bare class names, which snapshots may also hold.
     "DEMOGenerators": DEMOGenerators,
     "DEMOBatchLimit": DEMOBatchLimit,
 }

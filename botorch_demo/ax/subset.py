@@ -218,15 +218,8 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         self._pool = None
 
     def _subset_rows(self, dataset: SupervisedDataset, sign: float) -> Tensor:
-        return training_subset(
-            dataset.Y,
-            sign=sign,
-            max_points=self.max_points,
-            n_top=self.n_top,
-            n_recent=self.n_recent,
-            group_indices=dataset.group_indices,
-            seed=self.subset_seed,
-        )
+        policy = (self.max_points, self.n_top, self.n_recent)
+        return training_subset(dataset.Y, sign, *policy, dataset.group_indices, self.subset_seed)
 
     def _signs(self, torch_opt_config: TorchOptConfig) -> tuple[float, ...]:
         """Direction of each dataset's outcome in the objective (0: none)."""
@@ -372,19 +365,14 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         )
 
     def cross_validate(
-        self,
-        datasets: Sequence[SupervisedDataset],
-        X_test: Tensor,
-        search_space_digest: SearchSpaceDigest,
-        use_posterior_predictive: bool = False,
+        self, datasets: Sequence[SupervisedDataset], *args: Any, **kwargs: Any
     ) -> tuple[Tensor, Tensor]:
-        """Cross-validates on the same kind of subset of the fold's data."""
+        """Cross-validates on the same kind of subset of the fold's data; the other
+        arguments are ``BoTorchGenerator.cross_validate``'s."""
         self._ensure_fit()
         signs = self._fitted_signs or (1.0,) * len(datasets)
         subsets = [_take(d, self._subset_rows(d, s)) for d, s in zip(datasets, signs, strict=True)]
-        return super().cross_validate(
-            subsets, X_test, search_space_digest, use_posterior_predictive
-        )
+        return super().cross_validate(subsets, *args, **kwargs)
 
     def feature_importances(self) -> Any:
         self._ensure_fit()

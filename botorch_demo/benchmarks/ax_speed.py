@@ -38,6 +38,7 @@ from botorch_demo.ax import (
     registry_bundle,
     sqlite_storage_config,
 )
+from botorch_demo.ax._ax_private import client_experiment
 from botorch_demo.tasks import load_task
 
 LETTERS = np.array(list("ACGT"))
@@ -84,7 +85,7 @@ def naive_loop(frame: pd.DataFrame) -> None:
 def sqlite_round_trip(client: Client, path: Path) -> tuple[float, float]:
     sqlite_storage_config(path, rebind=True)  # Binds Ax's engine to this file, makes tables.
     config = registry_bundle().sqa_config
-    experiment = client._experiment
+    experiment = client_experiment(client)
     save_s, _ = timed(lambda: save_experiment(experiment, config=config))
     load_s, loaded = timed(lambda: load_experiment(experiment.name, config=config))
     assert len(loaded.arms_by_name) == len(experiment.arms_by_name)
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"TF Bind 8 offline set: {n} rows, K = {args.k}, DEMO preset '{args.preset}'")
 
     batch_client = tf8_client("tf8_batch")
-    seconds, _ = timed(lambda: attach_offline_data(batch_client._experiment, frame))
+    seconds, _ = timed(lambda: attach_offline_data(batch_client, frame, as_batch_trial=True))
     print(f"import {n} rows, one BatchTrial:        {seconds:8.1f} s")
     trial_client = tf8_client("tf8_trials")
     seconds, _ = timed(lambda: attach_offline_data(trial_client, frame))
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.skip_qei:
         qei_client = tf8_client("tf8_qei")
-        attach_offline_data(qei_client._experiment, frame)
+        attach_offline_data(qei_client, frame, as_batch_trial=True)
         qei_client.set_generation_strategy(qei_generation_strategy(batch_size=args.k))
         seconds, trials = timed(lambda: qei_client.get_next_trials(max_trials=args.k))
         print(f"qEI preset, {len(trials)} trials (GP fit included):       {seconds:8.1f} s")

@@ -203,9 +203,9 @@ def bo_qei_candidates(task: OfflineTask, q: int, settings: BOSettings, seed: int
                 options["optimizer_kwargs"] = optimizer_kwargs
                 spec.generator_gen_kwargs["model_gen_options"] = options
         client.set_generation_strategy(strategy)
-        # Ax 1.3's Client has no public accessor for its experiment, and its
-        # get_next_trials makes one-arm trials (one GP fit per arm).
-        experiment = client._experiment
+        # The Client's get_next_trials makes one-arm trials (one GP fit per arm),
+        # so the batch comes from the strategy, which holds the Client's experiment.
+        experiment = strategy.experiment
         run = strategy.gen_single_trial(experiment=experiment, n=q)
         experiment.new_batch_trial(generator_run=run).mark_running(no_runner_required=True)
         names = [_parameter_name(c) for c in range(task.dim)]

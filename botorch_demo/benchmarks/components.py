@@ -21,16 +21,25 @@ when a requested method needs it:
 
 Seconds are recorded per component: ``surrogate``, ``ascent``,
 ``pseudo_target_diffusion`` and ``offline_diffusion``.
+
+A group may run methods under several DEMO configurations (method variants such
+as ``demo[ascent_optimizer=sgd]``): :class:`GroupModels` keeps one
+:class:`SharedModels` per phase-1 configuration, that is the configuration with
+its phase-2 fields (:data:`~botorch_demo.config.GENERATION_FIELDS`) reset to the
+profile's. Configurations that differ only in those fields share one set of
+fits, and their differences are passed to ``generate``.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 
-from botorch_demo.config import DEMOConfig
+from botorch_demo.config import GENERATION_FIELDS, DEMOConfig
 from botorch_demo.model import DEMO
 from botorch_demo.tasks.task import OfflineTask
 
@@ -146,3 +155,88 @@ class SharedModels:
             self.seconds["offline_diffusion"] = time.perf_counter() - tic
             self._offline = model
         return self._offline
+
+
+def split_config(config: DEMOConfig, base: DEMOConfig) -> tuple[DEMOConfig, dict[str, Any]]:
+    """Split a method's configuration into the fit it needs and its phase-2 overrides.
+
+    Args:
+        config: The configuration the method runs with.
+        base: The profile's configuration.
+
+    Returns:
+        ``(fit, generation)``: ``config`` with its phase-2 fields reset to
+        ``base``'s (the key of its fits), and the phase-2 fields in which
+        ``config`` differs from that fit (to pass to ``generate``). When
+        ``base``'s phase-2 values do not validate with ``config``'s other
+        fields (e.g. ``m`` above a smaller ``M``), the fit is ``config`` itself.
+    """
+    reset = {name: getattr(base, name) for name in GENERATION_FIELDS}
+    try:
+        fit = config.replace(**reset)
+    except (TypeError, ValueError):
+        fit = config
+    generation = {
+        name: getattr(config, name)
+        for name in GENERATION_FIELDS
+        if getattr(config, name) != getattr(fit, name)
+    }
+    return fit, generation
+
+
+class GroupModels:
+    """The shared fits of one (task, seed) group: a :class:`SharedModels` per fit.
+
+    Every method of the group is declared with :meth:`add` before the first fit,
+    so that each set of fits knows which components its methods need and how
+    many methods share each of them (for the time attribution of the cells).
+
+    Args:
+        task: The offline task.
+        seed: Seed of every fit.
+        base: The profile's DEMO configuration.
+        device: Torch device of the fits.
+        on_phase: Called with a short description before each fit.
+    """
+
+    def __init__(
+        self,
+        task: OfflineTask,
+        seed: int,
+        base: DEMOConfig,
+        device: torch.device | str = "cpu",
+        on_phase: PhaseCallback | None = None,
+    ) -> None:
+        self.task = task
+        self.seed = int(seed)
+        self.base = base
+        self.device = torch.device(device)
+        self.on_phase = on_phase
+        self._users: dict[DEMOConfig, Counter[str]] = {}
+        self._models: dict[DEMOConfig, SharedModels] = {}
+
+    def add(self, config: DEMOConfig, components: Iterable[str]) -> None:
+        """Declare a method that uses ``components`` of the fits of ``config``.
+
+        Raises:
+            RuntimeError: If those fits were already built.
+        """
+        fit, _ = split_config(config, self.base)
+        if fit in self._models:
+            raise RuntimeError("Declare every method of a group before its first fit.")
+        self._users.setdefault(fit, Counter()).update(components)
+
+    def models(self, config: DEMOConfig) -> tuple[SharedModels, dict[str, Any]]:
+        """The shared models for ``config`` and the phase-2 overrides of its ``generate``."""
+        fit, generation = split_config(config, self.base)
+        if fit not in self._models:
+            needed = self._users.get(fit, Counter()).keys()
+            self._models[fit] = SharedModels(
+                self.task, self.seed, fit, self.device, needed, self.on_phase
+            )
+        return self._models[fit], generation
+
+    def shared_by(self, config: DEMOConfig, components: Iterable[str]) -> dict[str, int]:
+        """How many declared methods share each of ``components`` of ``config``'s fits."""
+        users = self._users.get(split_config(config, self.base)[0], Counter())
+        return {c: users[c] for c in components}

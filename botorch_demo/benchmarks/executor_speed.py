@@ -28,7 +28,8 @@ from typing import Any
 import torch
 
 from botorch_demo.benchmarks.executors import RayExecutor
-from botorch_demo.benchmarks.harness import GroupJob, run_benchmark, run_group_remote
+from botorch_demo.benchmarks.group import GroupJob, run_group_remote
+from botorch_demo.benchmarks.harness import run_benchmark
 from botorch_demo.benchmarks.profiles import get_profile
 
 
@@ -38,6 +39,14 @@ def _round_trips(executor: Any, fn: Any, args: tuple, n: int) -> float:
     for _ in range(n):
         executor.submit(fn, *args).result()
     return (time.perf_counter() - tic) / n
+
+
+def _overheads(executor: Any, name: str, job: GroupJob, n: int) -> dict[str, float]:
+    """Round trips of a no-op call and of a group whose cells are all finished."""
+    return {
+        f"{name}_noop_round_trip_s": _round_trips(executor, time.time, (), n),
+        f"{name}_finished_group_round_trip_s": _round_trips(executor, run_group_remote, (job,), n),
+    }
 
 
 def measure(
@@ -59,6 +68,7 @@ def measure(
         local = run_benchmark(out=tmp / "local", **kw)
         out["local_1_process_wall_s"] = time.perf_counter() - tic
         out["cells"] = len(local.computed)
+        first = tuple(k for k in local.computed if (k.task, k.seed) == (tasks[0], 0))
         tic = time.perf_counter()
         run_benchmark(out=tmp / "local-workers", workers=cpus, **kw)
         out[f"local_{cpus}_workers_wall_s"] = time.perf_counter() - tic
@@ -70,25 +80,15 @@ def measure(
             tic = time.perf_counter()
             run_benchmark(out=tmp / "ray", executor=ray_ex, threads_per_cell=1, **kw)
             out["ray_wall_s"] = time.perf_counter() - tic
-            out["ray_noop_round_trip_s"] = _round_trips(ray_ex, time.time, (), n)
-            job = GroupJob(
-                tasks[0], 0, tuple(methods.split(",")), get_profile(profile), str(tmp / "ray")
-            )
-            out["ray_finished_group_round_trip_s"] = _round_trips(
-                ray_ex, run_group_remote, (job,), n
-            )
+            job = GroupJob(first, get_profile(profile), str(tmp / "ray"))
+            out.update(_overheads(ray_ex, "ray", job, n))
         finally:
             ray_ex.shutdown()
 
         sub = submitit.LocalExecutor(folder=tmp / "submitit")
         sub.update_parameters(timeout_min=10)
-        out["submitit_local_noop_round_trip_s"] = _round_trips(sub, time.time, (), n)
-        job = GroupJob(
-            tasks[0], 0, tuple(methods.split(",")), get_profile(profile), str(tmp / "local")
-        )
-        out["submitit_local_finished_group_round_trip_s"] = _round_trips(
-            sub, run_group_remote, (job,), n
-        )
+        job = GroupJob(first, get_profile(profile), str(tmp / "local"))
+        out.update(_overheads(sub, "submitit_local", job, n))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out

@@ -4,8 +4,8 @@
 object with ``submit(fn, *args)`` returning a future-like object (``done()``
 and ``result()``), e.g. a :class:`concurrent.futures.Executor`, a
 ``submitit.AutoExecutor`` or the :class:`RayExecutor` below. Each submitted
-call is :func:`~botorch_demo.benchmarks.harness.run_group_remote` on one
-:class:`~botorch_demo.benchmarks.harness.GroupJob`.
+call is :func:`~botorch_demo.benchmarks.group.run_group_remote` on one
+:class:`~botorch_demo.benchmarks.group.GroupJob`.
 
 Nothing is scheduled here: Ray places its tasks by their ``num_cpus`` and
 ``num_gpus``, SLURM (through submitit) its jobs by partition, time and GPUs.
@@ -39,11 +39,11 @@ EXECUTORS = ("local", "ray", "submitit")
 
 
 class GroupLike(Protocol):
-    """What the executor seam needs of a (task, seed) group: its cells' names."""
+    """What the executor seam needs of a (task, seed) group: its cells."""
 
     task: str
     seed: int
-    methods: Sequence[str]
+    cells: Sequence[CellKey]
 
 
 class FutureLike(Protocol):
@@ -74,32 +74,28 @@ class CellFailed(RuntimeError):
     """
 
 
-def _group_cells(job: GroupLike) -> list[CellKey]:
-    return [CellKey(job.task, m, job.seed) for m in job.methods]
-
-
 def run_on_executor(
     jobs: Sequence[GroupLike],
-    run: Callable[[Any], list[CellKey]],
+    run: Callable[[Any], dict[CellKey, dict[str, Any]]],
     executor: ExecutorLike,
     store: CellStore,
     on_cell: Callable[[CellKey], None] | None = None,
     poll: float = 0.5,
-) -> list[CellKey]:
+) -> dict[CellKey, dict[str, Any]]:
     """Submit every group to ``executor`` and wait, reporting cells as they land in the store.
 
     Args:
         jobs: The pending groups.
         run: The picklable function a worker calls on one group; it returns the
-            cells it computed (the harness passes
-            :func:`~botorch_demo.benchmarks.harness.run_group_remote`).
+            records of the cells it computed (the harness passes
+            :func:`~botorch_demo.benchmarks.group.run_group_remote`).
         executor: Any object with ``submit(fn, *args)`` (see :class:`ExecutorLike`).
         store: The run's cell store (watched for finished cells).
         on_cell: Called once per pending cell found finished, in the calling process.
         poll: Seconds between looks at the futures and the store.
 
     Returns:
-        The cells computed by the workers.
+        The records of the cells computed by the workers.
 
     Raises:
         CellFailed: After every group ended, if one or more failed; the message
@@ -108,8 +104,8 @@ def run_on_executor(
     """
     on_cell = on_cell or (lambda key: None)
     futures = [(job, executor.submit(run, job)) for job in jobs]
-    waiting = {key for job in jobs for key in _group_cells(job)}
-    computed: list[CellKey] = []
+    waiting = {key for job in jobs for key in job.cells}
+    computed: dict[CellKey, dict[str, Any]] = {}
     errors: list[str] = []
 
     def collect() -> None:
@@ -126,7 +122,7 @@ def run_on_executor(
                 still.append((job, future))
                 continue
             try:
-                computed.extend(future.result())
+                computed.update(future.result())
             except Exception as err:
                 errors.append(_describe_failure(job, err, store))
         pending = still
@@ -140,7 +136,7 @@ def run_on_executor(
 
 
 def _describe_failure(job: GroupLike, err: BaseException, store: CellStore) -> str:
-    unfinished = [str(k) for k in _group_cells(job) if not store.json_path(k).is_file()]
+    unfinished = [str(k) for k in job.cells if not store.json_path(k).is_file()]
     text = str(err).strip() or type(err).__name__
     marker = "CellFailed: "
     if marker in text:

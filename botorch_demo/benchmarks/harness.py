@@ -6,7 +6,7 @@
     >>> result.computed, result.skipped, result.files["markdown"]
 
 Work is grouped by (task, seed): the methods of a group share their trained
-components (:mod:`botorch_demo.benchmarks.components`), and groups are
+components (:mod:`botorch_demo.benchmarks.group`), and groups are
 independent, so ``workers > 1`` runs groups in parallel processes. Each finished
 (task, method, seed) cell is stored at once (:mod:`botorch_demo.benchmarks.store`);
 a rerun skips finished (and verified) cells and only builds the components that
@@ -14,74 +14,48 @@ the missing cells need. ``executor=`` runs the groups on Ray, SLURM (submitit)
 or any ``concurrent.futures``-like executor
 (:mod:`botorch_demo.benchmarks.executors`); the store is then the shared state
 of the run.
+
+Each cell's key is built once, in the scan of the store, and each stored cell
+is verified (hashed) once: the scan keeps the records of the finished cells, the
+workers return the records they write, and only cells that another worker may
+have finished meanwhile are looked at again.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm.auto import tqdm
 
-from botorch_demo.benchmarks.components import SharedModels
+from botorch_demo.benchmarks import plots, report
 from botorch_demo.benchmarks.environment import environment, utc_now
-from botorch_demo.benchmarks.executors import (
-    CellFailed,
-    ExecutorLike,
-    run_on_executor,
-    worker_identity,
-)
-from botorch_demo.benchmarks.methods import (
-    MethodContext,
-    resolve_methods,
-)
+from botorch_demo.benchmarks.executors import ExecutorLike, run_on_executor
+from botorch_demo.benchmarks.group import GroupJob, Record, run_group, run_group_remote
+from botorch_demo.benchmarks.methods import Method, resolve_methods
 from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
-from botorch_demo.benchmarks.runner import Report, run_jobs
-from botorch_demo.benchmarks.store import CellKey, CellStore, atomic_write_json, atomic_write_text
-from botorch_demo.rows import n_distinct
-from botorch_demo.runtime import allocated_threads, resolve_device, set_threads
-from botorch_demo.tasks.loaders import load_task
-from botorch_demo.tasks.protocol import batch_metrics, score_candidates
+from botorch_demo.benchmarks.runner import run_jobs
+from botorch_demo.benchmarks.store import CellKey, CellStore
+from botorch_demo.fileio import atomic_write_json, atomic_write_text
+from botorch_demo.runtime import resolve_device
 from botorch_demo.tasks.registry import get_spec, list_tasks
 from botorch_demo.tasks.suite import suite_tasks
-from botorch_demo.tasks.task import OfflineTask
-
-
-@dataclass(frozen=True)
-class GroupJob:
-    """The pending cells of one (task, seed) group.
-
-    Attributes:
-        task: Task name.
-        seed: Seed.
-        methods: Names of the methods still to run, in registry order.
-        profile: The benchmark profile.
-        out: Output folder.
-        device: Torch device name (``"auto"``: ``cuda`` when a GPU is visible).
-        data_dir: Optional data folder for :func:`load_task`.
-        threads: Torch threads of a remote worker (``None``: leave as is).
-        executor: Name of the executor, stored in the cells' records.
-    """
-
-    task: str
-    seed: int
-    methods: tuple[str, ...]
-    profile: BenchProfile
-    out: str
-    device: str = "cpu"
-    data_dir: str | None = None
-    threads: int | None = None
-    executor: str = "local"
-
 
 logger = logging.getLogger(__name__)
+
+#: The files :func:`write_outputs` writes into the output folder, by key of
+#: :attr:`BenchmarkResult.files`.
+OUTPUT_FILES = {
+    "json": "results.json",
+    "csv": "results.csv",
+    "markdown": "results.md",
+    "reliability": "reliability.png",
+    "distributions": "score_distributions.png",
+}
 
 
 @dataclass
@@ -110,6 +84,29 @@ class BenchmarkResult:
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     not_run: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CellRun:
+    """The cells of one run: what was asked, and the verified finished records.
+
+    Attributes:
+        tasks: Task names.
+        methods: The methods (and variants), in output order.
+        seeds: Seeds.
+        profile: The benchmark profile.
+        store: The output folder's store.
+        result: What was computed, skipped, found corrupt or busy.
+        records: Every finished cell's record, in task, method, seed order.
+    """
+
+    tasks: list[str]
+    methods: list[Method]
+    seeds: list[int]
+    profile: BenchProfile
+    store: CellStore
+    result: BenchmarkResult
+    records: dict[CellKey, Record]
 
 
 # ---------------------------------------------------------------- validation
@@ -158,150 +155,6 @@ def resolve_seeds(seeds: int | Iterable[int]) -> list[int]:
     return out
 
 
-# ---------------------------------------------------------------- one group
-@cache
-def cached_task(name: str, data_dir: str | None) -> OfflineTask:
-    """:func:`load_task`, loaded once per process."""
-    return load_task(name, data_dir=data_dir)
-
-
-def run_group(job: GroupJob, report: Report) -> list[CellKey]:
-    """Run the pending methods of one (task, seed) group and store each cell.
-
-    Each cell is claimed (a lock file in the store) before it is computed and
-    checked again once claimed: a cell finished or held by another worker is
-    left alone, so two workers never write the same cell.
-
-    Args:
-        job: The group.
-        report: Progress events: ``("phase", text)`` and ``("done", cell)``.
-
-    Returns:
-        The cells computed.
-
-    Raises:
-        CellFailed: Naming the cell, the host and the original error.
-    """
-    profile = job.profile
-    task = cached_task(job.task, job.data_dir)
-    device = resolve_device(job.device, here=False)
-    store = CellStore(job.out)
-    fingerprint = profile.fingerprint()
-    methods = [
-        m
-        for m in resolve_methods(job.methods)
-        if not store.is_done(CellKey(job.task, m.name, job.seed), fingerprint)
-    ]
-    current = {"method": ""}
-
-    def on_phase(text: str) -> None:
-        report("phase", f"{job.task} seed {job.seed} {current['method']}: {text}")
-
-    needed = {c for m in methods for c in m.components}
-    shared = SharedModels(task, job.seed, profile.demo, device, needed, on_phase)
-    shared_by = {c: sum(c in m.components for m in methods) for c in needed}
-    done = []
-    for method in methods:
-        key = CellKey(job.task, method.name, job.seed)
-        try:
-            lock = store.claim(key, {"executor": job.executor})
-        except OSError as err:
-            raise CellFailed(
-                f"Benchmark cell {key}: cannot create its lock file {store.lock_path(key)}: {err}"
-            ) from err
-        if lock is None:
-            continue  # another worker computes it
-        try:
-            if store.is_done(key, fingerprint):
-                continue  # finished by another worker since the scan
-            current["method"] = method.name
-            on_phase("starting")
-            _run_cell(job, method, key, task, shared, shared_by, device, store, on_phase)
-        except Exception as err:
-            who = worker_identity()
-            raise CellFailed(
-                f"Benchmark cell {key} failed on {who['host']} (pid {who['pid']}, "
-                f"executor {job.executor}): {type(err).__name__}: {err}"
-            ) from err
-        finally:
-            lock.release()
-        report("done", str(key))
-        done.append(key)
-    return done
-
-
-def run_group_remote(job: GroupJob) -> list[CellKey]:
-    """The function every executor runs: one (task, seed) group, no progress events.
-
-    Sets the torch threads to the job's CPU allocation, then calls
-    :func:`run_group`.
-
-    Returns:
-        The cells computed by this call.
-    """
-    threads = allocated_threads(job.threads)
-    if threads:
-        set_threads(threads)
-    return run_group(job, lambda kind, text: None)
-
-
-def _run_cell(
-    job: GroupJob,
-    method: Any,
-    key: CellKey,
-    task: OfflineTask,
-    shared: SharedModels,
-    shared_by: dict[str, int],
-    device: torch.device,
-    store: CellStore,
-    on_phase: Any,
-) -> None:
-    """Run one method of a group, score its candidates and store the cell."""
-    profile = job.profile
-    built_before = sum(shared.seconds.values())
-    tic = time.perf_counter()
-    ctx = MethodContext(task, job.seed, profile, shared, device, on_phase)
-    output = method.run(ctx)
-    elapsed = time.perf_counter() - tic
-    own = max(0.0, elapsed - (sum(shared.seconds.values()) - built_before))
-    on_phase("scoring with the oracle")
-    X = output.candidates.detach().to("cpu", torch.float64)
-    scores = score_candidates(task, X, budget=profile.q)
-    record = {
-        "task": job.task,
-        "method": method.name,
-        "label": method.label,
-        "seed": job.seed,
-        "profile": profile.name,
-        "fingerprint": profile.fingerprint(),
-        "q": profile.q,
-        "p100": float(scores.p100),
-        "p50": float(scores.p50),
-        "proportion_above_d_best": float(scores.proportion_above_best),
-        **batch_metrics(task, X, scores.y_normalized),
-        "d_best": float(task.d_best),
-        "n_distinct": n_distinct(X),
-        "own_seconds": own,
-        "components": {c: float(shared.seconds[c]) for c in method.components},
-        "shared_by": {c: shared_by[c] for c in method.components},
-        "device": str(device),
-        "host": worker_identity()["host"],
-        "executor": job.executor,
-        "torch_threads": torch.get_num_threads(),
-        "finished_at": utc_now(),
-        "info": output.info,
-    }
-    tensors = {
-        "candidates": X,
-        "y": scores.y,
-        "y_normalized": scores.y_normalized,
-        "predicted": None
-        if output.predicted is None
-        else output.predicted.detach().to("cpu", torch.float64),
-    }
-    store.save(key, record, tensors)
-
-
 # ---------------------------------------------------------------- the run
 def run_benchmark(
     tasks: Sequence[str] | str = ("tfbind8", "levy"),
@@ -323,7 +176,9 @@ def run_benchmark(
     Args:
         tasks: Task names (e.g. ``["tfbind8", "levy"]``).
         methods: Method names or a comma-separated string; ``None`` for all
-            (see :func:`botorch_demo.benchmarks.methods.list_methods`).
+            (see :func:`botorch_demo.benchmarks.methods.list_methods`). A name
+            may be a variant, ``demo[m=200,guidance_weight=3]``: the method run
+            with those ``DEMOConfig`` fields of the profile replaced.
         seeds: Number of seeds (``0..n-1``) or explicit seeds.
         profile: ``"fast"``, ``"paper"``, ``"smoke"`` or a :class:`BenchProfile`.
         out: Output folder; finished cells in it are skipped.
@@ -348,24 +203,65 @@ def run_benchmark(
 
     Raises:
         ValueError: On unknown tasks, methods or profiles (listing the known
-            ones), bad seeds or workers, or an ``out`` folder written with
-            another profile (unless ``overwrite``).
+            ones), bad variants, seeds or workers, or an ``out`` folder written
+            with another profile (unless ``overwrite``).
     """
-    task_names = resolve_tasks(suite_tasks(suite) if suite is not None else tasks)
-    method_list = resolve_methods(methods)
-    seed_list = resolve_seeds(seeds)
-    prof = get_profile(profile)
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}.")
-    resolve_device(device, here=False)
-    out_path = Path(out).expanduser()
-    store = CellStore(out_path)
-    fingerprint = prof.fingerprint()
-    store.check_fingerprint(fingerprint, prof.name, overwrite)
-    data = None if data_dir is None else str(Path(data_dir).expanduser())
+    options = RunOptions(workers, device, data_dir, progress, overwrite, executor, threads_per_cell)
+    run = run_cells(
+        suite_tasks(suite) if suite is not None else tasks, methods, seeds, profile, out, options
+    )
+    run.result.results, run.result.files = write_outputs(
+        run.store, run.records, run.tasks, run.methods, run.profile, device, workers
+    )
+    return run.result
 
-    executor_name = "local" if executor is None else type(executor).__name__
-    result = BenchmarkResult(out=out_path)
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How the cells of a run are computed, as opposed to which cells.
+
+    The fields are the arguments of :func:`run_benchmark` of the same names.
+    """
+
+    workers: int = 1
+    device: str = "cpu"
+    data_dir: str | Path | None = None
+    progress: bool = True
+    overwrite: bool = False
+    executor: ExecutorLike | None = None
+    threads_per_cell: int | None = None
+
+    @property
+    def executor_name(self) -> str:
+        """``"local"`` for the built-in runner, else the executor's class name."""
+        return "local" if self.executor is None else type(self.executor).__name__
+
+
+def run_cells(
+    tasks: Sequence[str] | str,
+    methods: Sequence[str] | str | None,
+    seeds: int | Sequence[int],
+    profile: str | BenchProfile,
+    out: str | Path,
+    options: RunOptions = RunOptions(),
+    desc: str = "bench",
+) -> CellRun:
+    """Compute (or find) every cell of a run; write no summary files.
+
+    The arguments are those of :func:`run_benchmark`; ``desc`` names the
+    progress bar. :func:`run_benchmark` and
+    :func:`~botorch_demo.benchmarks.sweep.run_m_sweep` write their outputs
+    from the returned records.
+
+    Returns:
+        A :class:`CellRun`.
+    """
+    prof = get_profile(profile)
+    task_names, method_list, seed_list = _resolve(tasks, methods, seeds, prof, options)
+    store = CellStore(Path(out).expanduser())
+    fingerprint = prof.fingerprint()
+    store.check_fingerprint(fingerprint, prof.name, options.overwrite)
+    result = BenchmarkResult(out=store.root)
     skip = {
         (t, m.name): reason
         for t in task_names
@@ -373,73 +269,135 @@ def run_benchmark(
         if m.unsupported is not None and (reason := m.unsupported(t)) is not None
     }
     result.not_run = [f"{m} on {t}: {reason}" for (t, m), reason in skip.items()]
-    jobs = []
-    for task in task_names:
-        for seed in seed_list:
-            pending = []
-            for m in method_list:
-                if (task, m.name) in skip:
-                    continue
-                key = CellKey(task, m.name, seed)
-                status = store.status(key, fingerprint)
-                if status == "done":
-                    result.skipped.append(key)
-                    continue
-                if status.startswith("corrupt"):
-                    _warn_corrupt(key, status, store)
-                    result.corrupt.append((key, status.removeprefix("corrupt: ")))
-                pending.append(m.name)
-            if pending:
-                jobs.append(
-                    GroupJob(
-                        task,
-                        seed,
-                        tuple(pending),
-                        prof,
-                        str(out_path),
-                        device,
-                        data,
-                        threads_per_cell,
-                        executor_name,
-                    )
-                )
-    total = (len(task_names) * len(method_list) - len(skip)) * len(seed_list)
-    with tqdm(
-        total=total,
-        initial=len(result.skipped),
-        desc="bench",
-        unit="cell",
-        disable=not progress,
-        dynamic_ncols=True,
-    ) as bar:
-
-        def on_event(kind: str, text: str) -> None:
-            if kind == "phase":
-                bar.set_postfix_str(text, refresh=False)
-            elif kind == "done":
-                bar.update(1)
-
-        if executor is None:
-            for keys in run_jobs(jobs, run_group, workers=workers, on_event=on_event):
-                result.computed.extend(keys)
-        else:
-            bar.set_postfix_str(f"{len(jobs)} groups on {executor_name}", refresh=False)
-            result.computed.extend(
-                run_on_executor(
-                    jobs, run_group_remote, executor, store, on_cell=lambda key: bar.update(1)
-                )
-            )
-
-    all_keys = []
-    for key in (
+    keys = [
         CellKey(t, m.name, s)
         for t in task_names
         for m in method_list
         for s in seed_list
         if (t, m.name) not in skip
-    ):
-        if store.is_done(key, fingerprint):
-            all_keys.append(key)
+    ]
+    found = _scan(store, keys, fingerprint, result)
+    groups: dict[tuple[str, int], list[CellKey]] = {}
+    for key in keys:
+        if key not in found:
+            groups.setdefault((key.task, key.seed), []).append(key)
+    data = None if options.data_dir is None else str(Path(options.data_dir).expanduser())
+    jobs = [
+        GroupJob(
+            tuple(cells),
+            prof,
+            str(store.root),
+            options.device,
+            data,
+            options.threads_per_cell,
+            options.executor_name,
+        )
+        for cells in groups.values()
+    ]
+    computed = _execute(jobs, store, options, desc, len(keys))
+    result.computed.extend(computed)
+    records = _collect(store, keys, found | computed, fingerprint, result)
+    return CellRun(task_names, method_list, seed_list, prof, store, result, records)
+
+
+def _resolve(
+    tasks: Sequence[str] | str,
+    methods: Sequence[str] | str | None,
+    seeds: int | Sequence[int],
+    profile: BenchProfile,
+    options: RunOptions,
+) -> tuple[list[str], list[Method], list[int]]:
+    """Validate the arguments of a run before anything is written."""
+    task_names = resolve_tasks(tasks)
+    method_list = resolve_methods(methods, profile.demo)
+    seed_list = resolve_seeds(seeds)
+    workers = options.workers
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}.")
+    resolve_device(options.device, here=False)
+    return task_names, method_list, seed_list
+
+
+def _scan(
+    store: CellStore, keys: Sequence[CellKey], fingerprint: str, result: BenchmarkResult
+) -> dict[CellKey, Record]:
+    """Verify the stored cells once; return the finished ones' records.
+
+    Finished cells go to ``result.skipped``, corrupt ones (recomputed) to
+    ``result.corrupt`` with a warning.
+    """
+    found: dict[CellKey, Record] = {}
+    for key in keys:
+        status = store.status(key, fingerprint)
+        if status.done:
+            found[key] = status.record
+            result.skipped.append(key)
+        elif status.state == "corrupt":
+            message = f"Benchmark cell {key} in {store.root} is {status}; recomputing it."
+            logger.warning(message)
+            warnings.warn(message, stacklevel=4)
+            result.corrupt.append((key, status.reason))
+    return found
+
+
+def _execute(
+    jobs: Sequence[GroupJob], store: CellStore, options: RunOptions, desc: str, total: int
+) -> dict[CellKey, Record]:
+    """Run the groups (locally or on the executor) under one progress bar over cells."""
+    pending = sum(len(job.cells) for job in jobs)
+    bar = tqdm(
+        total=total,
+        initial=total - pending,
+        desc=desc,
+        unit="cell",
+        disable=not options.progress,
+        dynamic_ncols=True,
+    )
+    with bar:
+        if options.executor is not None:
+            bar.set_postfix_str(f"{len(jobs)} groups on {options.executor_name}", refresh=False)
+            return run_on_executor(
+                jobs, run_group_remote, options.executor, store, on_cell=lambda key: bar.update(1)
+            )
+        computed: dict[CellKey, Record] = {}
+        on_event = _bar_events(bar)
+        for records in run_jobs(jobs, run_group, workers=options.workers, on_event=on_event):
+            computed.update(records)
+        return computed
+
+
+def _bar_events(bar: Any) -> Callable[[str, str], None]:
+    def on_event(kind: str, text: str) -> None:
+        if kind == "phase":
+            bar.set_postfix_str(text, refresh=False)
+        elif kind == "done":
+            bar.update(1)
+
+    return on_event
+
+
+def _collect(
+    store: CellStore,
+    keys: Sequence[CellKey],
+    known: dict[CellKey, Record],
+    fingerprint: str,
+    result: BenchmarkResult,
+) -> dict[CellKey, Record]:
+    """The records of every finished cell, in ``keys`` order.
+
+    ``known`` holds the records found by the scan and written by the workers;
+    the other cells (held by another worker during the run) are looked at once
+    more: finished ones are included, the rest go to ``result.busy`` with a
+    warning.
+    """
+    records: dict[CellKey, Record] = {}
+    for key in keys:
+        record = known.get(key)
+        if record is None:
+            status = store.status(key, fingerprint)
+            record = status.record if status.done else None
+        if record is not None:
+            records[key] = record
             continue
         result.busy.append(key)
         owner = store.lock_owner(key)
@@ -449,80 +407,68 @@ def run_benchmark(
             + "; it is left out of the outputs. Rerun the same command to include it."
         )
         logger.warning(message)
-        warnings.warn(message, stacklevel=2)
-    results, files = write_outputs(
-        store, all_keys, task_names, [m.name for m in method_list], prof, device, workers
-    )
-    result.results, result.files = results, files
-    return result
+        warnings.warn(message, stacklevel=4)
+    return records
 
 
-def _warn_corrupt(key: CellKey, status: str, store: CellStore) -> None:
-    message = f"Benchmark cell {key} in {store.root} is {status}; recomputing it."
-    logger.warning(message)
-    warnings.warn(message, stacklevel=3)
-
-
+# ---------------------------------------------------------------- outputs
 def write_outputs(
     store: CellStore,
-    keys: Sequence[CellKey],
+    cells: Mapping[CellKey, dict[str, Any]],
     tasks: Sequence[str],
-    methods: Sequence[str],
+    methods: Sequence[Method],
     profile: BenchProfile,
     device: str,
     workers: int,
 ) -> tuple[dict[str, Any], dict[str, Path]]:
-    """Aggregate the given cells and write results.json/csv/md and the plots.
+    """Aggregate finished cells and write results.json/csv/md and the plots.
+
+    Args:
+        store: The run's store (its folder receives the files).
+        cells: The verified records of the finished cells, in table order.
+        tasks: Task order.
+        methods: The methods (and variants), in table order.
+        profile: The benchmark profile.
+        device: The ``device`` argument of the run.
+        workers: The ``workers`` argument of the run.
 
     Returns:
         The results.json content and the written paths.
     """
-    from botorch_demo.benchmarks import plots, report
-    from botorch_demo.benchmarks.methods import METHODS
-
-    records = [store.load_record(k) for k in keys]
+    records = list(cells.values())
     summary = report.summarize(records)
     sharing = report.sharing_summary(records)
-    labels = {m: METHODS[m].label if m in METHODS else m for m in methods}
-    seeds = sorted({k.seed for k in keys})
+    names = [m.name for m in methods]
+    labels = {m.name: m.label for m in methods}
+    seeds = sorted({k.seed for k in cells})
     created = utc_now()
+    settings = {
+        m.name: {
+            "label": m.label,
+            "description": m.description,
+            "components": list(m.components),
+            "overrides": dict(m.overrides),
+        }
+        for m in methods
+    }
     results: dict[str, Any] = {
         "created": created,
         "tasks": list(tasks),
-        "methods": list(methods),
+        "methods": names,
         "seeds": seeds,
         "configuration": {
             "profile": profile.to_dict(),
             "fingerprint": profile.fingerprint(),
             "workers": workers,
-            "method_settings": {
-                m: {
-                    "label": labels[m],
-                    "description": METHODS[m].description if m in METHODS else None,
-                    "components": list(METHODS[m].components) if m in METHODS else [],
-                }
-                for m in methods
-            },
+            "method_settings": settings,
             "environment": environment(device),
         },
         "summary": summary,
-        "mean_rank": {
-            metric: report.mean_ranks(summary, metric)
-            for metric in ("p100", "p50", "proportion_above_d_best")
-        },
+        "mean_rank": {metric: report.mean_ranks(summary, metric) for metric in report.METRICS},
         "sharing": sharing,
         "cells": records,
     }
-    root = store.root
-    files = {
-        "json": root / "results.json",
-        "csv": root / "results.csv",
-        "markdown": root / "results.md",
-        "reliability": root / "reliability.png",
-        "distributions": root / "score_distributions.png",
-    }
-    atomic_write_json(files["json"], results)
-    atomic_write_text(files["csv"], report.csv_text(records))
+    files = {name: store.root / file for name, file in OUTPUT_FILES.items()}
     meta = {
         "profile": profile.name,
         "q": profile.q,
@@ -530,17 +476,14 @@ def write_outputs(
         "device": device,
         "created": created,
     }
+    atomic_write_json(files["json"], results)
+    atomic_write_text(files["csv"], report.csv_text(records))
     atomic_write_text(
-        files["markdown"], report.markdown_text(summary, sharing, tasks, methods, labels, meta)
+        files["markdown"], report.markdown_text(summary, sharing, tasks, names, labels, meta)
     )
-    plots.plot_reliability(summary, tasks, methods, labels, files["reliability"])
+    grid = plots.Grid(tasks, names, labels)
+    plots.plot_reliability(summary, grid, files["reliability"])
     d_best = {r["task"]: r["d_best"] for r in records}
-    plots.plot_distributions(
-        report.normalized_scores(store, keys),
-        d_best,
-        tasks,
-        methods,
-        labels,
-        files["distributions"],
-    )
+    scores = report.normalized_scores(store, list(cells))
+    plots.plot_distributions(scores, d_best, grid, files["distributions"])
     return results, files

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +18,44 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from botorch_demo.fileio import atomic_write
+
 matplotlib.use("Agg")
 
 
 def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    """Write ``fig`` as a PNG atomically (see :mod:`botorch_demo.fileio`) and close it."""
+    try:
+        return atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=120))
+    finally:
+        plt.close(fig)
 
 
-def plot_reliability(
-    summary: Sequence[Mapping[str, Any]],
-    tasks: Sequence[str],
-    methods: Sequence[str],
-    labels: Mapping[str, str],
-    path: str | Path,
-) -> Path:
+@dataclass(frozen=True)
+class Grid:
+    """The tasks and methods a benchmark figure shows, in order, and the methods' labels."""
+
+    tasks: Sequence[str]
+    methods: Sequence[str]
+    labels: Mapping[str, str]
+
+    def label(self, method: str) -> str:
+        """The display label of ``method`` (its name when it has none)."""
+        return self.labels.get(method, method)
+
+
+def plot_reliability(summary: Sequence[Mapping[str, Any]], grid: Grid, path: str | Path) -> Path:
     """Bar chart of the proportion of candidates above D(best) (Figure 3).
 
     Args:
         summary: Rows of :func:`botorch_demo.benchmarks.report.summarize`.
-        tasks: Task order.
-        methods: Method order.
-        labels: Display label per method.
+        grid: Tasks (groups of bars), methods (bars) and labels.
         path: PNG file to write.
 
     Returns:
         The path written.
     """
+    tasks, methods = grid.tasks, grid.methods
     cell = {(r["task"], r["method"]): r for r in summary}
     width = 0.8 / max(1, len(methods))
     fig, ax = plt.subplots(
@@ -68,7 +76,7 @@ def plot_reliability(
             width,
             yerr=errs,
             capsize=2,
-            label=labels.get(m, m),
+            label=grid.label(m),
         )
     ax.set_xticks(x, list(tasks))
     ax.set_ylim(0, 1)
@@ -81,9 +89,7 @@ def plot_reliability(
 def plot_distributions(
     scores: Mapping[tuple[str, str], np.ndarray],
     d_best: Mapping[str, float],
-    tasks: Sequence[str],
-    methods: Sequence[str],
-    labels: Mapping[str, str],
+    grid: Grid,
     path: str | Path,
 ) -> Path:
     """Box plots of the normalised scores of all candidates, per method and task.
@@ -91,14 +97,13 @@ def plot_distributions(
     Args:
         scores: ``{(task, method): 1-d array}`` of normalised oracle scores.
         d_best: D(best) per task (dashed line).
-        tasks: Task order (panels).
-        methods: Method order (boxes).
-        labels: Display label per method.
+        grid: Tasks (panels), methods (boxes) and labels.
         path: PNG file to write.
 
     Returns:
         The path written.
     """
+    tasks, methods = grid.tasks, grid.methods
     fig, axes = plt.subplots(
         1,
         len(tasks),
@@ -113,7 +118,7 @@ def plot_distributions(
             ax.boxplot(data, showfliers=True, flierprops={"markersize": 2})
             ax.set_xticks(
                 range(1, len(present) + 1),
-                [labels.get(m, m) for m in present],
+                [grid.label(m) for m in present],
                 rotation=60,
                 ha="right",
                 fontsize=7,

@@ -16,6 +16,7 @@ number of candidates K. Three are built in:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -130,37 +131,31 @@ class BenchProfile:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _fast() -> BenchProfile:
-    return BenchProfile(
-        name="fast",
-        demo=DEMOConfig.fast(progress=False),
-        cmaes=CMAESSettings(popsize=256, iterations=100, sigma0=0.5),
-        bo=BOSettings(max_points=500, num_restarts=2, raw_samples=32, maxiter=50),
-    )
+#: The search budgets of each built-in profile; its DEMO configuration is the
+#: :class:`DEMOConfig` preset of the same name (progress bars off).
+_BUDGETS: dict[str, tuple[CMAESSettings, BOSettings]] = {
+    "fast": (
+        CMAESSettings(popsize=256, iterations=100, sigma0=0.5),
+        BOSettings(max_points=500, num_restarts=2, raw_samples=32, maxiter=50),
+    ),
+    "paper": (
+        CMAESSettings(popsize=256, iterations=500, sigma0=0.5),
+        BOSettings(max_points=1000, num_restarts=4, raw_samples=64, maxiter=100),
+    ),
+    "smoke": (
+        CMAESSettings(popsize=256, iterations=5, sigma0=0.5),
+        BOSettings(max_points=100, offline_rows=100, num_restarts=1, raw_samples=8, maxiter=15),
+    ),
+}
 
 
-def _paper() -> BenchProfile:
-    return BenchProfile(
-        name="paper",
-        demo=DEMOConfig.paper(progress=False),
-        cmaes=CMAESSettings(popsize=256, iterations=500, sigma0=0.5),
-        bo=BOSettings(max_points=1000, num_restarts=4, raw_samples=64, maxiter=100),
-    )
-
-
-def _smoke() -> BenchProfile:
-    return BenchProfile(
-        name="smoke",
-        demo=DEMOConfig.smoke(progress=False),
-        cmaes=CMAESSettings(popsize=256, iterations=5, sigma0=0.5),
-        bo=BOSettings(max_points=100, offline_rows=100, num_restarts=1, raw_samples=8, maxiter=15),
-    )
+def _builtin(name: str) -> BenchProfile:
+    cmaes, bo = _BUDGETS[name]
+    return BenchProfile(name, DEMOConfig.preset(name, progress=False), cmaes, bo)
 
 
 PROFILES: dict[str, Callable[[], BenchProfile]] = {
-    "fast": _fast,
-    "paper": _paper,
-    "smoke": _smoke,
+    name: functools.partial(_builtin, name) for name in _BUDGETS
 }
 
 

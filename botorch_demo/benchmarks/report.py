@@ -24,7 +24,8 @@ import csv
 import io
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -231,6 +232,63 @@ def _fmt(mean: float | None, se: float | None = None, digits: int = 3) -> str:
     return f"{mean:.{digits}f} ± {se:.{digits}f}"
 
 
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The rows of the summary by (task, method), and the order and labels of the tables."""
+
+    cell: Mapping[tuple[str, str], dict[str, Any]]
+    tasks: Sequence[str]
+    methods: Sequence[str]
+    labels: Mapping[str, str]
+
+    def per_task(
+        self, value: Callable[[dict[str, Any]], Sequence[str]], missing: Sequence[str] = ("–",)
+    ) -> list[str]:
+        """One line per method: its label, then ``value(row)`` for every task."""
+        lines = []
+        for m in self.methods:
+            values: list[str] = []
+            for t in self.tasks:
+                row = self.cell.get((t, m))
+                values += missing if row is None else value(row)
+            lines.append(_row([self.labels.get(m, m), *values]))
+        return lines
+
+    def header(self, columns: Sequence[str]) -> list[str]:
+        """The header line and the separator of a table."""
+        return [_row(columns), "|" + "---|" * len(columns)]
+
+
+#: Tables of one metric per task beyond the paper's: (metric, title, note).
+_EXTRA_TABLES = (
+    (
+        "p100_k128",
+        "100th percentile at K = 128",
+        "The best of the first 128 candidates in the order the method returned them "
+        "(the batch it would propose with K = 128; ROOT, RGD and LTR report K = 128). "
+        "Compare with the 100th percentile at K = 256 above.",
+    ),
+    ("p80", "80th percentile", "Normalised oracle score, K = 256."),
+    (
+        "diversity",
+        "Diversity (mean pairwise distance)",
+        "Mean distance over all pairs of the K candidates: Hamming distance (positions "
+        "that differ) for categorical columns, L2 distance in the unit cube for "
+        "continuous columns, their sum for a mixed task. Copies count at distance 0.",
+    ),
+    (
+        "novelty",
+        "Novelty (distance to the nearest offline design)",
+        "Mean over the K candidates of the distance (as for diversity) to the nearest "
+        "offline design; 0 for a candidate that is an offline design.",
+    ),
+)
+
+
 def markdown_text(
     summary: Sequence[dict[str, Any]],
     sharing: Sequence[dict[str, Any]],
@@ -249,8 +307,7 @@ def markdown_text(
         labels: Paper label of each method.
         meta: ``profile``, ``q``, ``seeds``, ``device`` and ``created``.
     """
-    cell = {(r["task"], r["method"]): r for r in summary}
-    ranks = {m: mean_ranks(summary, m) for m in ("p100", "p50")}
+    tables = _Tables({(r["task"], r["method"]): r for r in summary}, tasks, methods, labels)
     d_best = {r["task"]: r["d_best"] for r in summary}
     out = [
         "# Benchmark results",
@@ -261,126 +318,9 @@ def markdown_text(
         "(8 seeds; its BO-qEI, CMA-ES and Grad come from design-bench).",
         "",
     ]
-    for metric, title in (
-        ("p100", "100th percentile (max)"),
-        ("p50", "50th percentile (median)"),
-    ):
-        out += [f"## {title}", ""]
-        # A "(paper)" column only for the tasks the paper has (not the suite's).
-        in_paper = {t: paper_d_best(t) is not None for t in tasks}
-        header = ["method"]
-        for t in tasks:
-            header += [f"{t} (ours)", f"{t} (paper)"] if in_paper[t] else [t]
-        header.append("mean rank (ours)")
-        out.append("| " + " | ".join(header) + " |")
-        out.append("|" + "---|" * len(header))
-        row = ["D(best)"]
-        for t in tasks:
-            row += [_fmt(d_best.get(t))] + ([_fmt(paper_d_best(t))] if in_paper[t] else [])
-        out.append("| " + " | ".join([*row, ""]) + " |")
-        for m in methods:
-            row = [labels.get(m, m)]
-            for t in tasks:
-                r = cell.get((t, m))
-                ours = "–" if r is None else _fmt(r[f"{metric}_mean"], r[f"{metric}_se"])
-                paper = paper_value(metric, m, t)  # type: ignore[arg-type]
-                row += [ours] + (["–" if paper is None else _fmt(*paper)] if in_paper[t] else [])
-            rank = ranks[metric].get(m)
-            row.append("–" if rank is None else f"{rank:.1f}")
-            out.append("| " + " | ".join(row) + " |")
-        out.append("")
-    for metric, title, note in (
-        (
-            "p100_k128",
-            "100th percentile at K = 128",
-            "The best of the first 128 candidates in the order the method returned them "
-            "(the batch it would propose with K = 128; ROOT, RGD and LTR report K = 128). "
-            "Compare with the 100th percentile at K = 256 above.",
-        ),
-        ("p80", "80th percentile", "Normalised oracle score, K = 256."),
-        (
-            "diversity",
-            "Diversity (mean pairwise distance)",
-            "Mean distance over all pairs of the K candidates: Hamming distance (positions "
-            "that differ) for categorical columns, L2 distance in the unit cube for "
-            "continuous columns, their sum for a mixed task. Copies count at distance 0.",
-        ),
-        (
-            "novelty",
-            "Novelty (distance to the nearest offline design)",
-            "Mean over the K candidates of the distance (as for diversity) to the nearest "
-            "offline design; 0 for a candidate that is an offline design.",
-        ),
-    ):
-        out += [f"## {title}", "", note, ""]
-        out.append("| method | " + " | ".join(tasks) + " |")
-        out.append("|" + "---|" * (len(tasks) + 1))
-        if metric == "p100_k128":
-            out.append("| D(best) | " + " | ".join(_fmt(d_best.get(t)) for t in tasks) + " |")
-        for m in methods:
-            vals = []
-            for t in tasks:
-                r = cell.get((t, m))
-                vals.append(
-                    "–" if r is None else _fmt(r.get(f"{metric}_mean"), r.get(f"{metric}_se"))
-                )
-            out.append(f"| {labels.get(m, m)} | " + " | ".join(vals) + " |")
-        out.append("")
-    out += ["## Proportion of candidates above D(best) (paper Figure 3)", ""]
-    out.append("| method | " + " | ".join(tasks) + " |")
-    out.append("|" + "---|" * (len(tasks) + 1))
-    for m in methods:
-        vals = []
-        for t in tasks:
-            r = cell.get((t, m))
-            vals.append(
-                "–"
-                if r is None
-                else _fmt(r["proportion_above_d_best_mean"], r["proportion_above_d_best_se"])
-            )
-        out.append(f"| {labels.get(m, m)} | " + " | ".join(vals) + " |")
-    out += [
-        "",
-        f"## Distinct candidates among the K = {meta['q']} (mean over seeds)",
-        "",
-        "| method | " + " | ".join(tasks) + " |",
-        "|" + "---|" * (len(tasks) + 1),
-    ]
-    for m in methods:
-        vals = [
-            "–" if (t, m) not in cell else f"{cell[(t, m)]['n_distinct_mean']:.0f}" for t in tasks
-        ]
-        out.append(f"| {labels.get(m, m)} | " + " | ".join(vals) + " |")
-    out += [
-        "",
-        "## Wall-clock seconds per seed",
-        "",
-        "*attributed*: the method's own time plus its share of each shared component "
-        "(component time / methods sharing it); *alone*: own time plus the full time of "
-        "its components, i.e. the cost of running it by itself.",
-        "",
-        "| method | " + " | ".join(f"{t} attributed | {t} alone" for t in tasks) + " |",
-        "|" + "---|" * (2 * len(tasks) + 1),
-    ]
-    for m in methods:
-        vals = []
-        for t in tasks:
-            r = cell.get((t, m))
-            vals += (
-                ["–", "–"]
-                if r is None
-                else [f"{r['seconds_mean']:.1f}", f"{r['standalone_seconds_mean']:.1f}"]
-            )
-        out.append(f"| {labels.get(m, m)} | " + " | ".join(vals) + " |")
-    if sharing:
-        shared = sum(r["seconds"] for r in sharing)
-        alone = sum(r["standalone_seconds"] for r in sharing)
-        out += [
-            "",
-            f"Sharing trained components within each task and seed: {shared:.1f} s in all "
-            f"instead of {alone:.1f} s with every method fitting its own models "
-            f"({alone - shared:.1f} s saved, {100 * (alone - shared) / max(alone, 1e-9):.0f}%).",
-        ]
+    out += _score_tables(summary, tables, d_best)
+    out += _metric_tables(tables, d_best)
+    out += _cost_tables(tables, sharing, meta["q"])
     out += [
         "",
         "Mean ranks are over the methods and tasks above, so they are not comparable with "
@@ -394,3 +334,83 @@ def markdown_text(
         "",
     ]
     return "\n".join(out)
+
+
+def _score_tables(
+    summary: Sequence[dict[str, Any]], tables: _Tables, d_best: Mapping[str, float]
+) -> list[str]:
+    """The 100th and 50th percentile, ours beside the paper's, with mean ranks."""
+    out: list[str] = []
+    # A "(paper)" column only for the tasks the paper has (not the suite's).
+    in_paper = {t: paper_d_best(t) is not None for t in tables.tasks}
+    for metric, title in (("p100", "100th percentile (max)"), ("p50", "50th percentile (median)")):
+        ranks = mean_ranks(summary, metric)
+        header = ["method"]
+        for t in tables.tasks:
+            header += [f"{t} (ours)", f"{t} (paper)"] if in_paper[t] else [t]
+        out += [f"## {title}", "", *tables.header([*header, "mean rank (ours)"])]
+        row = ["D(best)"]
+        for t in tables.tasks:
+            row += [_fmt(d_best.get(t))] + ([_fmt(paper_d_best(t))] if in_paper[t] else [])
+        out.append(_row([*row, ""]))
+        for m in tables.methods:
+            row = [tables.labels.get(m, m)]
+            for t in tables.tasks:
+                r = tables.cell.get((t, m))
+                ours = "–" if r is None else _fmt(r[f"{metric}_mean"], r[f"{metric}_se"])
+                paper = paper_value(metric, m, t)  # type: ignore[arg-type]
+                row += [ours] + (["–" if paper is None else _fmt(*paper)] if in_paper[t] else [])
+            rank = ranks.get(m)
+            out.append(_row([*row, "–" if rank is None else f"{rank:.1f}"]))
+        out.append("")
+    return out
+
+
+def _metric_tables(tables: _Tables, d_best: Mapping[str, float]) -> list[str]:
+    """One table per extra metric, the proportion above D(best) and the distinct candidates."""
+    out: list[str] = []
+    for metric, title, note in _EXTRA_TABLES:
+        out += [f"## {title}", "", note, "", *tables.header(["method", *tables.tasks])]
+        if metric == "p100_k128":
+            out.append(_row(["D(best)", *(_fmt(d_best.get(t)) for t in tables.tasks)]))
+        out += tables.per_task(lambda r, m=metric: [_fmt(r.get(f"{m}_mean"), r.get(f"{m}_se"))])
+        out.append("")
+    out += ["## Proportion of candidates above D(best) (paper Figure 3)", ""]
+    out += tables.header(["method", *tables.tasks])
+    out += tables.per_task(
+        lambda r: [_fmt(r["proportion_above_d_best_mean"], r["proportion_above_d_best_se"])]
+    )
+    return out
+
+
+def _cost_tables(tables: _Tables, sharing: Sequence[dict[str, Any]], q: int) -> list[str]:
+    """Distinct candidates, then attributed and standalone seconds with the sharing total."""
+    out = ["", f"## Distinct candidates among the K = {q} (mean over seeds)", ""]
+    out += tables.header(["method", *tables.tasks])
+    out += tables.per_task(lambda r: [f"{r['n_distinct_mean']:.0f}"])
+    out += [
+        "",
+        "## Wall-clock seconds per seed",
+        "",
+        "*attributed*: the method's own time plus its share of each shared component "
+        "(component time / methods sharing it); *alone*: own time plus the full time of "
+        "its components, i.e. the cost of running it by itself.",
+        "",
+        *tables.header(
+            ["method", *(f"{t} {kind}" for t in tables.tasks for kind in ("attributed", "alone"))]
+        ),
+    ]
+    out += tables.per_task(
+        lambda r: [f"{r['seconds_mean']:.1f}", f"{r['standalone_seconds_mean']:.1f}"],
+        missing=("–", "–"),
+    )
+    if sharing:
+        shared = sum(r["seconds"] for r in sharing)
+        alone = sum(r["standalone_seconds"] for r in sharing)
+        out += [
+            "",
+            f"Sharing trained components within each task and seed: {shared:.1f} s in all "
+            f"instead of {alone:.1f} s with every method fitting its own models "
+            f"({alone - shared:.1f} s saved, {100 * (alone - shared) / max(alone, 1e-9):.0f}%).",
+        ]
+    return out

@@ -1,4 +1,4 @@
-"""The on-disk store of finished benchmark cells (resumable runs).
+"""The on-disk store of finished benchmark cells and their locks (resumable runs).
 
 Layout under the output folder::
 
@@ -8,12 +8,11 @@ Layout under the output folder::
 
     cells/<task>/<method>/seed<k>.lock    present while a worker computes the cell
 
-Every file is written to a temporary name in the same folder and renamed into
-place, so a killed run never leaves a half-written file, and gets the mode of a
-normally created file (``0666 & ~umask``, 0644 by default, like the plots). The
-``.pt`` file is written first and the ``.json`` last: a cell counts as finished
-only when its ``.json`` exists, so an interrupted run loses at most the cell in
-flight.
+Every file is written through :mod:`botorch_demo.fileio` (a unique temporary
+name in the same folder, then a rename), so a killed run never leaves a
+half-written file. The ``.pt`` file is written first and the ``.json`` last: a
+cell counts as finished only when its ``.json`` exists, so an interrupted run
+loses at most the cell in flight.
 
 **Integrity.** The ``.json`` carries ``integrity``: the SHA-256 of the ``.pt``
 file's bytes and of the record itself (canonical JSON without the
@@ -37,22 +36,26 @@ same lock cannot both win.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
 import socket
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from botorch_demo.fileio import (
+    atomic_write_bytes,
+    atomic_write_json,
+    canonical_json,
+    file_mode,
+    sha256_bytes,
+    torch_bytes,
+)
 
 #: How often a worker refreshes the lock of the cell it computes (seconds).
 LOCK_HEARTBEAT = 60.0
@@ -80,62 +83,40 @@ class CorruptCell(ValueError):
     """A stored cell failed its integrity check or could not be read."""
 
 
-@cache
-def file_mode() -> int:
-    """Mode of a normally created file here: ``0o666 & ~umask`` (read once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
-
-
 def record_digest(record: dict[str, Any]) -> str:
     """SHA-256 of a cell record's canonical JSON, without its ``integrity`` entry."""
     body = {k: v for k, v in record.items() if k != "integrity"}
-    text = json.dumps(body, sort_keys=True, allow_nan=False, separators=(",", ":"))
-    return sha256_bytes(text.encode())
+    return sha256_bytes(canonical_json(body).encode())
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+@dataclass(frozen=True)
+class CellStatus:
+    """What :meth:`CellStore.status` found for a cell.
 
+    Attributes:
+        state: ``"done"`` (verified, this fingerprint), ``"missing"`` (no
+            ``.json``), ``"other-profile"`` (verified, another fingerprint) or
+            ``"corrupt"``.
+        record: The verified record (``done`` and ``other-profile``), else ``None``.
+        reason: What is wrong with a corrupt cell, else ``None``.
+    """
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file + rename)."""
-    _atomic_write(Path(path), lambda tmp: tmp.write_text(text))
+    state: str
+    record: dict[str, Any] | None = None
+    reason: str | None = None
 
+    @property
+    def done(self) -> bool:
+        """Whether the cell is finished, verified, under the asked fingerprint."""
+        return self.state == "done"
 
-def atomic_write_json(path: str | Path, data: Any) -> None:
-    """Write ``data`` as indented JSON atomically."""
-    atomic_write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    _atomic_write(Path(path), lambda tmp: tmp.write_bytes(data))
-
-
-def atomic_torch_save(path: str | Path, obj: Any) -> None:
-    """``torch.save`` atomically."""
-    _atomic_write(Path(path), lambda tmp: torch.save(obj, tmp))
+    def __str__(self) -> str:
+        return f"corrupt: {self.reason}" if self.state == "corrupt" else self.state
 
 
 def save_cell_files(
     json_path: Path, tensor_path: Path, record: dict[str, Any], tensors: dict[str, Any]
-) -> None:
+) -> dict[str, Any]:
     """Write a cell: the tensors first, then the record (the marker) with its hashes.
 
     The record is stored with an ``integrity`` entry: the SHA-256 of the
@@ -146,10 +127,11 @@ def save_cell_files(
         tensor_path: The tensors' path.
         record: JSON-friendly metrics and metadata.
         tensors: ``torch.save``-able tensors.
+
+    Returns:
+        The record as stored, with its ``integrity`` entry.
     """
-    buffer = io.BytesIO()
-    torch.save(tensors, buffer)
-    data = buffer.getvalue()
+    data = torch_bytes(tensors)
     atomic_write_bytes(tensor_path, data)
     record = {k: v for k, v in record.items() if k != "integrity"}
     record["integrity"] = {
@@ -157,6 +139,7 @@ def save_cell_files(
         "record_sha256": record_digest(record),
     }
     atomic_write_json(json_path, record)
+    return record
 
 
 def verify_cell_files(json_path: Path, tensor_path: Path) -> dict[str, Any]:
@@ -273,23 +256,21 @@ class CellStore:
         """Path of a cell's lock file (present while a worker computes it)."""
         return self.json_path(key).with_suffix(".lock")
 
-    def status(self, key: CellKey, fingerprint: str) -> str:
-        """Check a stored cell before trusting it.
+    def status(self, key: CellKey, fingerprint: str) -> CellStatus:
+        """Check a stored cell before trusting it (its files are hashed once here).
 
         Returns:
-            ``"done"`` (verified, this fingerprint), ``"missing"`` (no ``.json``),
-            ``"other-profile"`` (verified, another fingerprint) or
-            ``"corrupt: <reason>"``.
+            A :class:`CellStatus`; for a verified cell it holds the record, so
+            the caller need not read or verify the cell again.
         """
-        path = self.json_path(key)
-        if not path.is_file():
-            return "missing"
+        if not self.json_path(key).is_file():
+            return CellStatus("missing")
         try:
-            self.verify(key)
+            record = self.verify(key)
         except CorruptCell as err:
-            return f"corrupt: {err.args[0]}"
-        record = json.loads(path.read_text())
-        return "done" if record.get("fingerprint") == fingerprint else "other-profile"
+            return CellStatus("corrupt", reason=err.args[0])
+        state = "done" if record.get("fingerprint") == fingerprint else "other-profile"
+        return CellStatus(state, record)
 
     def verify(self, key: CellKey) -> dict[str, Any]:
         """Check a cell's record and tensors against the hashes in its record.
@@ -302,19 +283,18 @@ class CellStore:
         """
         return verify_cell_files(self.json_path(key), self.tensor_path(key))
 
-    def is_done(self, key: CellKey, fingerprint: str) -> bool:
-        """Whether the cell is finished, verified, under the given profile fingerprint."""
-        return self.status(key, fingerprint) == "done"
-
-    def save(self, key: CellKey, record: dict[str, Any], tensors: dict[str, Any]) -> None:
+    def save(self, key: CellKey, record: dict[str, Any], tensors: dict[str, Any]) -> dict[str, Any]:
         """Store a finished cell with its integrity hashes (see :func:`save_cell_files`).
 
         Args:
             key: The cell.
             record: JSON-friendly metrics and metadata.
             tensors: Candidates, scores and predictions (``torch.save``-able).
+
+        Returns:
+            The record as stored.
         """
-        save_cell_files(self.json_path(key), self.tensor_path(key), record, tensors)
+        return save_cell_files(self.json_path(key), self.tensor_path(key), record, tensors)
 
     def load_record(self, key: CellKey) -> dict[str, Any]:
         """The metrics of a finished cell.

@@ -1,10 +1,12 @@
 """Sensitivity of DEMO to the editing noise level m (the paper's Figure 4).
 
-One pseudo-target DEMO model is trained per (task, seed); every m is then a
-``generate(q, seed=seed, m=m)`` call on that model (no retraining). m = 0
-returns the top-K offline designs unchanged; m = M starts from (almost) pure
-noise. Each (task, seed) group is stored as soon as it finishes (resumable, like
-the benchmark), and the outputs are ``m_sweep.json``, ``m_sweep.csv`` and
+The sweep is a benchmark run of the method variants ``demo[m=<m>]``, one per m
+(:func:`botorch_demo.benchmarks.harness.run_cells`): the same cell store, locks,
+executors and resume as ``botorch-demo bench``. The variants differ only in a
+phase-2 field, so they share one pseudo-target DEMO fit per (task, seed), and
+every m is a ``generate(q, seed=seed, m=m)`` call on that fit (no retraining).
+m = 0 returns the top-K offline designs unchanged; m = M starts from (almost)
+pure noise. From the cells it writes ``m_sweep.json``, ``m_sweep.csv`` and
 ``m_sweep.png`` (score against m, D(best) dashed).
 
     >>> from botorch_demo.benchmarks.sweep import run_m_sweep
@@ -15,55 +17,25 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import logging
-import time
-import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-from tqdm.auto import tqdm
-
-from botorch_demo.benchmarks.components import SharedModels
 from botorch_demo.benchmarks.environment import environment, utc_now
-from botorch_demo.benchmarks.harness import (
-    cached_task,
-    resolve_seeds,
-    resolve_tasks,
-)
+from botorch_demo.benchmarks.executors import ExecutorLike
+from botorch_demo.benchmarks.harness import BenchmarkResult, CellRun, RunOptions, run_cells
+from botorch_demo.benchmarks.plots import plot_m_sweep
 from botorch_demo.benchmarks.profiles import BenchProfile, get_profile
-from botorch_demo.benchmarks.runner import Report, run_jobs
-from botorch_demo.benchmarks.store import (
-    CellStore,
-    CorruptCell,
-    atomic_write_json,
-    atomic_write_text,
-    save_cell_files,
-    verify_cell_files,
-)
-from botorch_demo.tasks.protocol import mean_and_stderr, score_candidates
-
-logger = logging.getLogger(__name__)
+from botorch_demo.fileio import atomic_write_json, atomic_write_text
+from botorch_demo.tasks.protocol import mean_and_stderr
 
 #: m from 0 to 1000 in steps of 100 (the paper's Figure 4).
 DEFAULT_MS = tuple(range(0, 1001, 100))
 
-
-@dataclass(frozen=True)
-class SweepJob:
-    """One (task, seed) group of the sweep."""
-
-    task: str
-    seed: int
-    ms: tuple[int, ...]
-    profile: BenchProfile
-    out: str
-    device: str = "cpu"
-    data_dir: str | None = None
+#: Metrics of the sweep's summary and CSV.
+SWEEP_METRICS = ("p100", "p50", "proportion_above_d_best")
 
 
 @dataclass
@@ -72,10 +44,11 @@ class SweepResult:
 
     Attributes:
         out: Output folder.
-        computed: ``(task, seed)`` groups computed by this call.
-        skipped: Groups found finished.
+        computed: ``(task, seed)`` groups with a cell computed by this call.
+        skipped: Groups whose cells were all found finished.
         results: The content of ``m_sweep.json``.
         files: Paths of ``json``, ``csv`` and ``plot``.
+        cells: The underlying cells: computed, skipped, corrupt and busy ones.
     """
 
     out: Path
@@ -83,106 +56,12 @@ class SweepResult:
     skipped: list[tuple[str, int]] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    cells: BenchmarkResult | None = None
 
 
-def _paths(out: Path, task: str, seed: int) -> tuple[Path, Path]:
-    base = out / "cells" / task / f"seed{seed}"
-    return base.with_suffix(".json"), base.with_suffix(".pt")
-
-
-def _is_done(out: Path, task: str, seed: int, fingerprint: str, ms: Sequence[int]) -> bool:
-    """Whether a group is stored, verified (hashes), for this fingerprint and every m."""
-    path, tensors = _paths(out, task, seed)
-    if not path.is_file():
-        return False
-    try:
-        record = verify_cell_files(path, tensors)
-    except CorruptCell as err:
-        message = f"m-sweep group {task}/seed{seed} in {out} is corrupt: {err}; recomputing it."
-        logger.warning(message)
-        warnings.warn(message, stacklevel=2)
-        return False
-    return record.get("fingerprint") == fingerprint and set(ms) <= {int(m) for m in record["by_m"]}
-
-
-def run_sweep_group(job: SweepJob, report: Report) -> tuple[str, int]:
-    """Fit one DEMO model and generate K candidates for every m.
-
-    Args:
-        job: The group.
-        report: Progress events (``"phase"`` and ``"done"``).
-
-    Returns:
-        ``(task, seed)``.
-    """
-    task = cached_task(job.task, job.data_dir)
-    q = job.profile.q
-
-    def on_phase(text: str) -> None:
-        report("phase", f"{job.task} seed {job.seed}: {text}")
-
-    shared = SharedModels(
-        task,
-        job.seed,
-        job.profile.demo,
-        job.device,
-        ("surrogate", "ascent", "pseudo_target_diffusion"),
-        on_phase,
-    )
-    model = shared.pseudo_target_model()
-    by_m: dict[str, Any] = {}
-    candidates = []
-    for m in job.ms:
-        on_phase(f"generating with m = {m}")
-        tic = time.perf_counter()
-        X, _ = model.generate(q, seed=job.seed, m=m)
-        seconds = time.perf_counter() - tic
-        X = X.detach().to("cpu", torch.float64)
-        scores = score_candidates(task, X, budget=q)
-        by_m[str(m)] = {
-            "p100": float(scores.p100),
-            "p50": float(scores.p50),
-            "proportion_above_d_best": float(scores.proportion_above_best),
-            "generate_seconds": seconds,
-        }
-        candidates.append(X)
-        report("done", f"{job.task}/m{m}/seed{job.seed}")
-    record = {
-        "task": job.task,
-        "seed": job.seed,
-        "profile": job.profile.name,
-        "fingerprint": job.profile.fingerprint(),
-        "q": q,
-        "d_best": float(task.d_best),
-        "fit_seconds": dict(shared.seconds),
-        "by_m": by_m,
-        "device": job.device,
-        "finished_at": utc_now(),
-    }
-    json_path, pt_path = _paths(Path(job.out), job.task, job.seed)
-    tensors = {"ms": list(job.ms), "candidates": torch.stack(candidates)}
-    save_cell_files(json_path, pt_path, record, tensors)
-    return job.task, job.seed
-
-
-def summarize_sweep(records: Sequence[dict[str, Any]], ms: Sequence[int]) -> list[dict[str, Any]]:
-    """Per (task, m): mean and standard error over seeds of each metric."""
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        for m in ms:
-            groups[(r["task"], m)].append(r["by_m"][str(m)])
-    rows = []
-    for (task, m), cells in groups.items():
-        row: dict[str, Any] = {"task": task, "m": m, "n_seeds": len(cells)}
-        for metric in ("p100", "p50", "proportion_above_d_best"):
-            values = [c[metric] for c in cells]
-            if len(values) >= 2:
-                mean, se = mean_and_stderr(values)
-                row[f"{metric}_mean"], row[f"{metric}_se"] = float(mean), float(se)
-            else:
-                row[f"{metric}_mean"], row[f"{metric}_se"] = float(values[0]), None
-        rows.append(row)
-    return rows
+def sweep_methods(ms: Sequence[int]) -> list[str]:
+    """The method variants of the sweep: ``demo[m=<m>]`` for each m."""
+    return [f"demo[m={int(m)}]" for m in ms]
 
 
 def run_m_sweep(
@@ -196,6 +75,8 @@ def run_m_sweep(
     data_dir: str | Path | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    executor: ExecutorLike | None = None,
+    threads_per_cell: int | None = None,
 ) -> SweepResult:
     """Run (or resume) the m-sensitivity sweep and write json, csv and png.
 
@@ -209,86 +90,109 @@ def run_m_sweep(
         device: Torch device of the fits.
         data_dir: Folder with design-bench data (else ``BOTORCH_DEMO_DATA``).
         progress: Show a progress bar.
-        overwrite: Recompute groups stored with another profile in ``out``.
+        overwrite: Recompute cells stored with another profile in ``out``.
+        executor: Runs the (task, seed) groups, as in
+            :func:`~botorch_demo.benchmarks.harness.run_benchmark`.
+        threads_per_cell: Torch threads of each group run by ``executor``.
 
     Returns:
         A :class:`SweepResult`.
+
+    Raises:
+        ValueError: For a noise level outside ``[0, M]``, and as
+            :func:`~botorch_demo.benchmarks.harness.run_benchmark`.
     """
-    from botorch_demo.benchmarks.plots import plot_m_sweep
-
-    task_names = resolve_tasks(tasks)
-    seed_list = resolve_seeds(seeds)
     prof = get_profile(profile)
-    ms = tuple(sorted({int(m) for m in ms}))
-    if not ms or ms[0] < 0 or ms[-1] > prof.demo.M:
+    levels = sorted({int(m) for m in ms})
+    if not levels or levels[0] < 0 or levels[-1] > prof.demo.M:
         raise ValueError(f"Every m must lie in [0, M={prof.demo.M}], got {list(ms)}.")
-    torch.device(device)
-    out_path = Path(out).expanduser()
-    fingerprint = prof.fingerprint()
-    CellStore(out_path).check_fingerprint(fingerprint, prof.name, overwrite)
-    data = None if data_dir is None else str(Path(data_dir).expanduser())
-    result = SweepResult(out=out_path)
-    jobs = []
-    for t in task_names:
-        for s in seed_list:
-            if _is_done(out_path, t, s, fingerprint, ms):
-                result.skipped.append((t, s))
+    options = RunOptions(workers, device, data_dir, progress, overwrite, executor, threads_per_cell)
+    run = run_cells(tasks, sweep_methods(levels), seeds, prof, out, options, desc="sweep-m")
+    computed = {(k.task, k.seed) for k in run.result.computed}
+    groups = list(dict.fromkeys((r["task"], r["seed"]) for r in run.records.values()))
+    result = SweepResult(
+        out=run.store.root,
+        computed=[g for g in groups if g in computed],
+        skipped=[g for g in groups if g not in computed],
+        cells=run.result,
+    )
+    result.results, result.files = write_sweep_outputs(run, levels, device)
+    return result
+
+
+def _rows(run: CellRun) -> list[dict[str, Any]]:
+    """One row per cell, task by task, seed by seed, m by m."""
+    m_of = {m.name: dict(m.overrides)["m"] for m in run.methods}
+    rows = [{"m": m_of[key.method], **record} for key, record in run.records.items()]
+    return sorted(
+        rows, key=lambda r: (run.tasks.index(r["task"]), run.seeds.index(r["seed"]), r["m"])
+    )
+
+
+def summarize_sweep(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (task, m): mean and standard error over seeds of each metric.
+
+    Args:
+        rows: Cell records, each with its ``m``, ordered by task, seed and m.
+
+    Returns:
+        One row per (task, m), task by task and m by m.
+    """
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[(r["task"], r["m"])].append(r)
+    summary = []
+    for (task, m), cells in groups.items():
+        row: dict[str, Any] = {"task": task, "m": m, "n_seeds": len(cells)}
+        for metric in SWEEP_METRICS:
+            values = [c[metric] for c in cells]
+            if len(values) >= 2:
+                mean, se = mean_and_stderr(values)
+                row[f"{metric}_mean"], row[f"{metric}_se"] = float(mean), float(se)
             else:
-                jobs.append(SweepJob(t, s, ms, prof, str(out_path), device, data))
-    total = len(task_names) * len(seed_list) * len(ms)
-    with tqdm(
-        total=total,
-        initial=len(result.skipped) * len(ms),
-        desc="sweep-m",
-        unit="m",
-        disable=not progress,
-        dynamic_ncols=True,
-    ) as bar:
+                row[f"{metric}_mean"], row[f"{metric}_se"] = float(values[0]), None
+        summary.append(row)
+    return summary
 
-        def on_event(kind: str, text: str) -> None:
-            if kind == "phase":
-                bar.set_postfix_str(text, refresh=False)
-            elif kind == "done":
-                bar.update(1)
 
-        result.computed = run_jobs(jobs, run_sweep_group, workers=workers, on_event=on_event)
+def write_sweep_outputs(
+    run: CellRun, ms: Sequence[int], device: str
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Write ``m_sweep.json``, ``m_sweep.csv`` and ``m_sweep.png`` from the sweep's cells.
 
-    records = [
-        json.loads(_paths(out_path, t, s)[0].read_text()) for t in task_names for s in seed_list
-    ]
-    summary = summarize_sweep(records, ms)
-    d_best = {r["task"]: r["d_best"] for r in records}
-    result.results = {
+    Returns:
+        The m_sweep.json content and the written paths.
+    """
+    rows = _rows(run)
+    summary = summarize_sweep(rows)
+    d_best = {r["task"]: r["d_best"] for r in rows}
+    results = {
         "created": utc_now(),
-        "tasks": task_names,
-        "seeds": seed_list,
+        "tasks": run.tasks,
+        "seeds": run.seeds,
         "ms": list(ms),
+        "methods": [m.name for m in run.methods],
         "configuration": {
-            "profile": prof.to_dict(),
-            "fingerprint": fingerprint,
+            "profile": run.profile.to_dict(),
+            "fingerprint": run.profile.fingerprint(),
             "environment": environment(device),
         },
         "d_best": d_best,
         "summary": summary,
-        "cells": records,
+        "cells": list(run.records.values()),
     }
-    result.files = {
-        "json": out_path / "m_sweep.json",
-        "csv": out_path / "m_sweep.csv",
-        "plot": out_path / "m_sweep.png",
+    root = run.store.root
+    files = {
+        "json": root / "m_sweep.json",
+        "csv": root / "m_sweep.csv",
+        "plot": root / "m_sweep.png",
     }
-    atomic_write_json(result.files["json"], result.results)
+    atomic_write_json(files["json"], results)
     buf = io.StringIO()
-    columns = ["task", "seed", "m", "p100", "p50", "proportion_above_d_best", "d_best"]
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    columns = ["task", "seed", "m", *SWEEP_METRICS, "d_best"]
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for r in records:
-        for m in ms:
-            cell = r["by_m"][str(m)]
-            writer.writerow(
-                {"task": r["task"], "seed": r["seed"], "m": m, "d_best": r["d_best"]}
-                | {k: cell[k] for k in ("p100", "p50", "proportion_above_d_best")}
-            )
-    atomic_write_text(result.files["csv"], buf.getvalue())
-    plot_m_sweep(summary, d_best, task_names, result.files["plot"])
-    return result
+    writer.writerows(rows)
+    atomic_write_text(files["csv"], buf.getvalue())
+    plot_m_sweep(summary, d_best, run.tasks, files["plot"])
+    return results, files

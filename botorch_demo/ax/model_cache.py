@@ -1,0 +1,292 @@
+"""The DEMO node's trained model: what it is trained on, its key, load or train.
+
+The model is trained on the data the node starts from: every observation that
+DEMO did NOT propose itself (the offline data and, e.g., initial Sobol trials).
+Results of DEMO's own designs never trigger a retraining; they only become
+observed designs that are not proposed again. A trained model is kept for as
+long as that training data, the direction and the configuration stay the same,
+and, with a ``checkpoint_dir``, written to and read from disk under a hash of
+exactly those inputs (:func:`fingerprint`), so a resumed campaign does not
+retrain.
+
+Files in ``checkpoint_dir``, for a key ``<key>`` (the first 32 hex digits):
+
+- ``demo-<key>.pt``: the model as :meth:`DEMO.save <botorch_demo.DEMO.save>`
+  writes it; :meth:`DEMO.load <botorch_demo.DEMO.load>` verifies its content
+  hash;
+- ``demo-<key>.targets.pt``: the scores the model was trained on and the seed
+  it was trained with, ``{"targets": tensor, "seed": int | None}``, or a bare
+  tensor of scores, without the seed (read as seed None).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from ax.utils.common.logger import get_logger
+from torch import Tensor
+
+import botorch_demo
+from botorch_demo import DEMO
+from botorch_demo.ax.encoding import DesignEncoding
+from botorch_demo.config import DEMOConfig
+from botorch_demo.exceptions import CheckpointError
+from botorch_demo.fileio import atomic_torch_save
+from botorch_demo.rows import first_occurrences
+
+#: The DEMO node logs under its generator's module name, whichever part speaks.
+logger = get_logger("botorch_demo.ax.generator")
+
+#: First bytes hashed into every checkpoint key (the key format's version).
+KEY_PREFIX = b"botorch-demo-ax-checkpoint-v3"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Every observation Ax passed, DEMO's own results included."""
+
+    X: Tensor  # n x d, Ax's space
+    Z: Tensor  # n x d, DEMO's space
+    Y: Tensor  # n x 1
+    from_demo: Tensor  # n, bool: proposed by DEMO (candidate metadata)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The observations DEMO trains on, in a canonical row order."""
+
+    X: Tensor  # n x d, Ax's transformed space (as Ax passed it)
+    Z: Tensor  # n x d, DEMO's space
+    Y: Tensor  # n x 1, as observed (not sign-flipped)
+    encoding: DesignEncoding
+    n_distinct: int  # distinct designs among the rows
+
+
+def split_observations(
+    X: Tensor, Y: Tensor, encoding: DesignEncoding, from_demo: Tensor
+) -> tuple[Observed, TrainingData]:
+    """All observations, and those DEMO trains on.
+
+    DEMO trains on the observations it did not propose (all of them if it
+    proposed every one), in a canonical row order: Ax's row order depends on how
+    the experiment was built or loaded, the trained model and its key must not.
+
+    Args:
+        X: ``n x d`` designs in Ax's transformed space.
+        Y: ``n x 1`` observed objective values, on ``encoding``'s device.
+        encoding: The search space's encoding.
+        from_demo: ``n`` bools on ``encoding``'s device: proposed by DEMO.
+    """
+    Z = encoding.to_demo(X)
+    observed = Observed(X=X, Z=Z, Y=Y, from_demo=from_demo)
+    start = ~from_demo if bool((~from_demo).any()) else torch.ones_like(from_demo)
+    X0, Z0, Y0 = X[start.to(X.device)], Z[start], Y[start]
+    rows = torch.cat([Z0, Y0.to(Z0)], dim=-1).cpu().numpy()
+    order = torch.from_numpy(np.lexsort(rows.T[::-1]).copy()).to(Z.device)
+    data = TrainingData(
+        X=X0[order.to(X0.device)],
+        Z=Z0[order],
+        Y=Y0[order],
+        encoding=encoding,
+        n_distinct=int(first_occurrences(Z0).sum()),
+    )
+    return observed, data
+
+
+def fingerprint(
+    data: TrainingData, sign: float, config: DEMOConfig, configured_seed: int | None
+) -> str:
+    """Key of everything a trained model depends on except the exact scores.
+
+    Scores are compared with a tolerance instead (see :func:`same_scores`): Ax's
+    SQL storage keeps about ten significant digits, so scores reloaded from a
+    database differ from the originals in the last bits. With a drawn seed
+    (``configured_seed=None``) the key holds None, so a resumed campaign finds
+    the checkpoint whatever seed it drew.
+    """
+    digest = hashlib.sha256(KEY_PREFIX)
+    for tensor in (data.Z, data.encoding.bounds):
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    digest.update(
+        json.dumps(
+            {
+                "categorical": sorted(data.encoding.categorical_features.items()),
+                "config": dataclasses.asdict(config),
+                "dtype": str(data.Z.dtype),
+                "seed": configured_seed,
+                "sign": sign,
+                "version": botorch_demo.__version__,
+            },
+            sort_keys=True,
+        ).encode()
+    )
+    return digest.hexdigest()
+
+
+def same_scores(targets: Tensor, other: Tensor | None) -> bool:
+    """Whether two score vectors are equal up to storage round-off."""
+    if other is None or other.shape != targets.shape:
+        return False
+    other = other.to(targets)
+    scale = float(targets.abs().max()) if targets.numel() else 0.0
+    return bool(torch.allclose(targets, other, rtol=1e-7, atol=1e-9 * max(scale, 1e-30)))
+
+
+def checkpoint_path(checkpoint_dir: Path, key: str) -> Path:
+    """The model file of the key ``key`` in ``checkpoint_dir``."""
+    return checkpoint_dir / f"demo-{key[:32]}.pt"
+
+
+def targets_path(path: Path) -> Path:
+    """The scores file beside the model file ``path``."""
+    return path.with_name(path.stem + ".targets.pt")
+
+
+def load_targets(path: Path) -> tuple[Tensor, int | None] | None:
+    """The scores and seed the model at ``path`` was trained with; None without a
+    scores file.
+
+    Raises:
+        CheckpointError: If the scores file is unreadable or holds anything but a
+            tensor of scores or a dict of ``targets`` (a tensor) and ``seed`` (an
+            int or None). The message names the file; torch's hint to unpickle
+            unsafely is dropped.
+    """
+    scores_path = targets_path(path)
+    if not scores_path.exists():
+        return None
+    try:
+        stored = torch.load(scores_path, weights_only=True)
+    except Exception as err:
+        raise CheckpointError(
+            f"{scores_path} is not a DEMO checkpoint's scores file: torch.load cannot read "
+            f"it ({type(err).__name__}); delete it and {path.name} to retrain."
+        ) from None
+    if isinstance(stored, Tensor):  # Scores without the seed.
+        return stored, None
+    if not _is_targets_dict(stored):
+        raise CheckpointError(
+            f"{scores_path} is not a DEMO checkpoint's scores file: it holds a "
+            f"{type(stored).__name__}; delete it and {path.name} to retrain."
+        )
+    return stored["targets"], stored.get("seed")
+
+
+def _is_targets_dict(stored: object) -> bool:
+    if not isinstance(stored, dict) or not isinstance(stored.get("targets"), Tensor):
+        return False
+    seed = stored.get("seed")
+    valid_seed = seed is None or (isinstance(seed, int) and not isinstance(seed, bool))
+    return valid_seed and set(stored) <= {"targets", "seed"}
+
+
+class ModelCache:
+    """The trained DEMO model for the current training data and direction.
+
+    Args:
+        config: DEMO's configuration.
+        seed: Seed of training (and of the generator's candidate generation).
+        configured_seed: The seed as configured (None: drawn); part of the key.
+            With None, a model loaded from a checkpoint brings the seed it was
+            trained with.
+        checkpoint_dir: Optional directory for trained models.
+
+    Attributes:
+        model: The trained model (None before the first training or load).
+        key: Its :func:`fingerprint`.
+        sign: The direction it was trained for (+1 maximise, -1 minimise).
+        seed: The seed of training and generation.
+        num_trainings: Models trained.
+        num_checkpoint_loads: Models loaded from ``checkpoint_dir``.
+        last_training_seconds: Seconds of the last training (0.0 after a load).
+    """
+
+    def __init__(
+        self,
+        config: DEMOConfig,
+        seed: int,
+        configured_seed: int | None,
+        checkpoint_dir: Path | None,
+    ) -> None:
+        self.config = config
+        self.seed = seed
+        self.configured_seed = configured_seed
+        self.checkpoint_dir = checkpoint_dir
+        self.model: DEMO | None = None
+        self.key: str | None = None
+        self.sign: float | None = None
+        self.num_trainings = 0
+        self.num_checkpoint_loads = 0
+        self.last_training_seconds = 0.0
+        self._targets: Tensor | None = None
+
+    def get(self, data: TrainingData, sign: float, has_demo_results: bool = False) -> DEMO:
+        """The model for ``data`` and ``sign``: kept, loaded or trained.
+
+        Args:
+            data: The training data.
+            sign: +1 to maximise the objective, -1 to minimise it.
+            has_demo_results: Whether the campaign already has results of DEMO
+                designs (a training then is probably one after a reload, which
+                is logged as a warning without ``checkpoint_dir``).
+
+        Raises:
+            CheckpointError: If a checkpoint file of this key is not intact.
+        """
+        key = fingerprint(data, sign, self.config, self.configured_seed)
+        targets = sign * data.Y
+        if self.model is not None and key == self.key and same_scores(targets, self._targets):
+            return self.model
+        path = None if self.checkpoint_dir is None else checkpoint_path(self.checkpoint_dir, key)
+        model = None if path is None else self._load(path, targets, data.Z.device)
+        if model is None:
+            model = self._train(data, targets, resumed=self.model is None and has_demo_results)
+            if path is not None:
+                atomic_torch_save(targets_path(path), {"targets": targets.cpu(), "seed": self.seed})
+                model.save(path)  # Atomic too, in the folder the scores file made.
+        self.model, self.key, self.sign, self._targets = model, key, sign, targets
+        return model
+
+    def _load(self, path: Path, targets: Tensor, device: torch.device) -> DEMO | None:
+        """The checkpoint at ``path`` if it was trained on ``targets``, else None."""
+        stored = load_targets(path)
+        if stored is None or not same_scores(targets, stored[0]) or not path.exists():
+            return None
+        model = DEMO.load(str(path), map_location=device)
+        if self.configured_seed is None and stored[1] is not None:
+            self.seed = stored[1]  # Generate as the run that trained it did.
+        self.num_checkpoint_loads += 1
+        self.last_training_seconds = 0.0
+        logger.info(f"Loaded the DEMO model from checkpoint {path}.")
+        return model
+
+    def _train(self, data: TrainingData, targets: Tensor, resumed: bool) -> DEMO:
+        n = data.Z.shape[0]
+        if self.checkpoint_dir is None and resumed:
+            logger.warning(
+                f"Training DEMO again on {n} designs: this campaign already "
+                "has results of DEMO designs, so it was probably reloaded, and the "
+                "generator has no `checkpoint_dir` to load the trained model from. Pass "
+                "`checkpoint_dir` (e.g. a folder beside the SQLite file) to avoid this."
+            )
+        else:
+            where = "" if self.checkpoint_dir is None else f" (checkpoint in {self.checkpoint_dir})"
+            logger.info(f"Training DEMO on {n} designs{where}.")
+        tic = time.perf_counter()
+        model = DEMO(self.config).fit(
+            data.Z,
+            targets,
+            data.encoding.bounds,
+            categorical_features=data.encoding.categorical_features or None,
+            seed=self.seed,
+        )
+        self.last_training_seconds = time.perf_counter() - tic
+        self.num_trainings += 1
+        return model

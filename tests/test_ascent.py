@@ -1,0 +1,137 @@
+"""Phase 1b: gradient ascent on the surrogate (Eq. 6), its update rules and trust region."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from botorch_demo.ascent import gradient_ascent
+from botorch_demo.surrogate import predict_batched
+
+
+# ------------------------------------------------------- on a trained surrogate
+@pytest.fixture(scope="module")
+def start(make_gaussian_quadratic) -> torch.Tensor:
+    """512 standard normal starting designs in 4 dimensions."""
+    return make_gaussian_quadratic()[0]
+
+
+@pytest.fixture(scope="module")
+def surrogate(make_gaussian_quadratic, make_surrogate) -> nn.Module:
+    """A small surrogate trained on a quadratic (read-only)."""
+    X, y = make_gaussian_quadratic()
+    return make_surrogate(X, y)[0]
+
+
+@pytest.mark.parametrize(("optimizer", "step"), [("sgd", 0.05), ("adam", 0.05)])
+def test_raises_every_prediction(
+    optimizer: str, step: float, surrogate: nn.Module, start: torch.Tensor
+) -> None:
+    X_T, y_T = gradient_ascent(surrogate, start, steps=50, step_size=step, optimizer=optimizer)
+    before = predict_batched(surrogate, start)
+    assert X_T.shape == start.shape
+    torch.testing.assert_close(y_T, predict_batched(surrogate, X_T), rtol=1e-5, atol=1e-8)
+    assert (y_T > before).double().mean().item() > 0.95
+    assert (y_T - before).mean().item() > 0.1
+
+
+def test_sgd_step_is_eq_6(surrogate: nn.Module, start: torch.Tensor) -> None:
+    x = start[:3].clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(surrogate(x).sum(), x)
+    X_1, _ = gradient_ascent(surrogate, start[:3], steps=1, step_size=0.1)
+    torch.testing.assert_close(X_1, start[:3] + 0.1 * grad, rtol=1e-5, atol=1e-8)
+
+
+def test_batches_are_independent(surrogate: nn.Module, start: torch.Tensor) -> None:
+    a, ya = gradient_ascent(surrogate, start, steps=20, step_size=0.05, batch_size=7)
+    b, yb = gradient_ascent(surrogate, start, steps=20, step_size=0.05, batch_size=512)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(ya, yb, atol=1e-5, rtol=1e-4)
+
+
+def test_zero_steps_is_identity_and_dtype_is_kept(
+    surrogate: nn.Module, start: torch.Tensor
+) -> None:
+    X64 = start.double()
+    X_0, _ = gradient_ascent(surrogate, X64, steps=0, step_size=0.1)
+    assert X_0.dtype == torch.float64
+    torch.testing.assert_close(X_0, X64, rtol=1e-5, atol=1e-7)
+
+
+def test_unknown_optimizer(surrogate: nn.Module, start: torch.Tensor) -> None:
+    with pytest.raises(ValueError, match="optimizer must be"):
+        gradient_ascent(surrogate, start, steps=1, step_size=0.1, optimizer="lbfgs")
+
+
+# ------------------------------------------------- the update rules, exactly
+W = [0.3, -2.0, 1e-3, 5.0]
+
+
+def _linear(weights: list[float]) -> nn.Module:
+    """``x -> w . x``: a surrogate with the constant gradient ``weights``."""
+    net = nn.Linear(len(weights), 1, bias=False)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([weights]))
+    net.requires_grad_(False)
+    return net
+
+
+@pytest.fixture
+def x0() -> torch.Tensor:
+    """7 starting designs in 4 dimensions."""
+    return torch.randn(7, 4, generator=torch.Generator().manual_seed(0))
+
+
+def _run(x0: torch.Tensor, weights: list[float], **kw) -> torch.Tensor:
+    return gradient_ascent(_linear(weights), x0, **kw)[0]
+
+
+def test_sgd_reach_scales_with_the_gradient(x0: torch.Tensor) -> None:
+    small = _run(x0, W, steps=10, step_size=0.1, optimizer="sgd") - x0
+    big = _run(x0, [1000 * v for v in W], steps=10, step_size=0.1, optimizer="sgd")
+    torch.testing.assert_close(big - x0, 1000 * small, rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(small[0], 10 * 0.1 * torch.tensor(W), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0, 1e3])
+def test_adam_moves_every_coordinate_by_eta_per_step_whatever_the_scale(
+    scale: float, x0: torch.Tensor
+) -> None:
+    # Adam with a constant gradient takes steps of exactly lr * sign(g).
+    out = _run(x0, [scale * v for v in W], steps=20, step_size=0.01, optimizer="adam")
+    expected = x0 + 20 * 0.01 * torch.tensor(W).sign()
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1e3])
+def test_normalized_steps_have_rms_length_eta(scale: float, x0: torch.Tensor) -> None:
+    out = _run(x0, [scale * v for v in W], steps=30, step_size=0.02, optimizer="normalized")
+    delta = out - x0
+    rms = delta.square().mean(-1).sqrt()
+    torch.testing.assert_close(rms, torch.full((7,), 30 * 0.02), rtol=1e-4, atol=1e-8)
+    direction = torch.tensor(W) / torch.tensor(W).norm()
+    torch.testing.assert_close(
+        delta / delta.norm(dim=-1, keepdim=True), direction.expand(7, 4), rtol=1e-5, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "normalized"])
+def test_trust_region_caps_the_reach(optimizer: str, x0: torch.Tensor) -> None:
+    out = _run(x0, W, steps=50, step_size=0.5, optimizer=optimizer, trust_radius=0.3)
+    rms = (out - x0).square().mean(-1).sqrt()
+    torch.testing.assert_close(rms, torch.full((7,), 0.3), rtol=1e-4, atol=1e-8)
+    # The projection keeps the design on the uphill side.
+    assert ((out - x0) @ torch.tensor(W) > 0).all()
+
+
+def test_a_trust_region_out_of_reach_changes_nothing(x0: torch.Tensor) -> None:
+    free = _run(x0, W, steps=3, step_size=0.01, optimizer="adam", trust_radius=10.0)
+    torch.testing.assert_close(
+        free, _run(x0, W, steps=3, step_size=0.01, optimizer="adam"), rtol=1e-5, atol=1e-8
+    )
+
+
+def test_trust_radius_must_be_positive(x0: torch.Tensor) -> None:
+    with pytest.raises(ValueError, match="trust_radius"):
+        _run(x0, W, steps=1, step_size=0.1, trust_radius=0.0)

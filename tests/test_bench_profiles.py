@@ -1,0 +1,39 @@
+"""Benchmark profiles: the built-in ones, their fingerprints and validated budgets."""
+
+import pytest
+
+from botorch_demo import DEMOConfig
+from botorch_demo.benchmarks.profiles import PROFILES, BOSettings, CMAESSettings, get_profile
+
+
+def test_profiles() -> None:
+    fast, paper, smoke = (get_profile(n) for n in ("fast", "paper", "smoke"))
+    assert {fast.q, paper.q, smoke.q} == {256}
+    assert paper.demo.surrogate_hidden == 2048
+    assert paper.demo.diffusion_epochs == 1000
+    assert smoke.bo.max_points == 100
+    assert len({fast.fingerprint(), paper.fingerprint(), smoke.fingerprint()}) == 3
+    # progress bars do not change results
+    quiet = smoke.demo.replace(progress=not smoke.demo.progress)
+    assert type(smoke)(smoke.name, quiet, smoke.cmaes, smoke.bo).fingerprint() == (
+        smoke.fingerprint()
+    )
+    with pytest.raises(ValueError, match="popsize"):
+        CMAESSettings(popsize=0)
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_each_profile_runs_the_demo_preset_of_its_name(name: str) -> None:
+    profile = get_profile(name)
+    assert profile.name == name
+    assert profile.demo == DEMOConfig.preset(name, progress=False)
+    assert get_profile(profile) is profile
+
+
+def test_bad_budgets_and_names() -> None:
+    with pytest.raises(ValueError, match="max_points"):
+        BOSettings(max_points=0)
+    with pytest.raises(ValueError, match="offline_rows"):
+        BOSettings(offline_rows=1)
+    with pytest.raises(ValueError, match="Known profiles"):
+        get_profile("turbo")

@@ -1,0 +1,113 @@
+"""Phase 2 through DEMO.generate: overrides, prior sampling, the exclude/unique refill."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from botorch_demo import DEMO
+
+
+@pytest.fixture(scope="module")
+def grid_space(
+    smoke_config,
+) -> tuple[DEMO, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """4 columns of 4 categories: 256 possible designs, 150 of them known.
+
+    Returns the model fitted on the known designs, the known designs, the whole
+    space, and a crowded set of 240 of its designs.
+    """
+    gen = torch.Generator().manual_seed(0)
+    grid = torch.cartesian_prod(*[torch.arange(4.0, dtype=torch.float64)] * 4)
+    X = grid[torch.randperm(256, generator=gen)[:150]]
+    Y = -(X - 2).abs().sum(-1, keepdim=True)
+    bounds = torch.tensor([[0.0] * 4, [3.0] * 4], dtype=torch.float64)
+    model = DEMO(smoke_config).fit(X, Y, bounds, dict.fromkeys(range(4), 4), seed=0)
+    crowded = grid[torch.randperm(256, generator=gen)[:240]]
+    return model, X, grid, crowded
+
+
+def _known(cands: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    """Which rows of ``cands`` are rows of ``X``."""
+    return (cands[:, None, :] == X[None]).all(-1).any(-1)
+
+
+def test_plain_editing_lands_on_known_designs_or_repeats_itself(grid_space) -> None:
+    model, X, _, _ = grid_space
+    plain, _ = model.generate(32, seed=0)
+    assert _known(plain, X).any() or torch.unique(plain, dim=0).shape[0] < 32
+
+
+def test_exclude_and_unique_give_new_distinct_designs(grid_space) -> None:
+    model, X, _, _ = grid_space
+    cands, _ = model.generate(32, seed=0, exclude=X, unique=True)
+    assert cands.shape == (32, 4)
+    assert not _known(cands, X).any()
+    assert torch.unique(cands, dim=0).shape[0] == 32
+
+
+def test_refill_raises_the_noise_so_m_zero_finds_new_designs(grid_space) -> None:
+    model, X, _, _ = grid_space
+    cands, _ = model.generate(8, seed=0, m=0, exclude=X, unique=True)
+    assert not _known(cands, X).any()
+
+
+def test_categorical_fallback_finds_the_few_new_designs_of_a_crowded_space(grid_space) -> None:
+    # Nearly every design known: the edits keep hitting known ones, and the
+    # categorical fallback (new neighbours, then the best unseen designs of the
+    # enumerated space) still finds the few new designs.
+    model, _, _, crowded = grid_space
+    cands, _ = model.generate(12, seed=0, exclude=crowded, unique=True)
+    assert not _known(cands, crowded).any()
+    assert torch.unique(cands, dim=0).shape[0] == 12
+
+
+def test_excluding_the_whole_space_is_an_error(grid_space) -> None:
+    model, _, grid, _ = grid_space
+    with pytest.raises(RuntimeError, match="cover most of the design space"):
+        model.generate(4, seed=0, exclude=grid, max_rounds=3)
+
+
+def test_editing_off_samples_from_the_prior_and_allows_large_q(
+    continuous_model: DEMO, make_continuous
+) -> None:
+    X = make_continuous()[0]
+    cands, _ = continuous_model.generate(400, seed=0, editing=False, num_steps=10)
+    assert cands.shape == (400, 3)
+    # Fresh samples, not edits of the 300 known designs: all distinct, none of
+    # them a known design, spread over the space like the data (a few samples
+    # clamped onto the same corner of the box may coincide).
+    assert torch.unique(cands, dim=0).shape[0] >= 380
+    assert not (cands[:, None, :] == X[None]).all(-1).any()
+    assert (cands.std(0) > 0.3 * X.std(0)).all()
+    with pytest.raises(ValueError, match="400"):
+        continuous_model.generate(400, seed=0)
+
+
+def test_unknown_overrides_are_named(continuous_model: DEMO) -> None:
+    with pytest.raises(ValueError, match="unknown overrides \\['epochs'\\]"):
+        continuous_model.generate(4, epochs=3)
+
+
+def test_ascent_edit_source_at_m_zero_returns_the_ascent_outputs(
+    smoke_config, make_continuous
+) -> None:
+    X, Y, bounds = make_continuous()
+    cfg = smoke_config.replace(pseudo_target=False, edit_source="ascent")
+    model = DEMO(cfg).fit(X, Y, bounds, seed=0)
+    ascent, _ = model.ascent_candidates(4)
+    assert torch.equal(model.generate(4, m=0)[0], ascent)
+
+
+def test_target_score_reaches_the_sampler(trained_model: DEMO) -> None:
+    hi, _ = trained_model.generate(16, seed=0, target_score=1.0)
+    lo, _ = trained_model.generate(16, seed=0, target_score=0.0)
+    assert not torch.allclose(hi, lo)
+
+
+def test_guidance_weight_reaches_the_sampler(trained_model: DEMO) -> None:
+    guided, _ = trained_model.generate(16, seed=0, guidance_weight=2.0)
+    plain, _ = trained_model.generate(16, seed=0, guidance_weight=0.0)
+    assert not torch.allclose(guided, plain)
+    stronger, _ = trained_model.generate(16, seed=0, guidance_weight=4.0)
+    assert not torch.allclose(guided, stronger)

@@ -9,10 +9,13 @@ nearly every edit steps outside. Here every design is instead made feasible:
 2. the design is projected (Euclidean, in the raw space) onto the polytope
    ``{x : A x <= b, lower <= x <= upper}`` with Dykstra's alternating
    projections, moving only the columns that are not fixed;
-3. discrete columns (integers, ordinal values) are snapped to allowed values,
-   and, where snapping broke a constraint, the continuous columns are projected
-   again with the discrete ones held; a design whose discrete part alone cannot
-   satisfy the constraints is moved to neighbouring discrete values greedily.
+3. discrete columns (integers, ordinal values) are snapped to allowed values;
+   where snapping broke a constraint, the nearest feasible design is found by a
+   small mixed-integer program (SciPy's ``milp``: the discrete columns as
+   integer variables or value indicators, the continuous ones as continuous
+   variables, L1 distance as the objective), and its continuous columns are
+   projected once more with the discrete ones held. A design is reported
+   infeasible only when the constraints leave no design at all.
 
 Constraints use BoTorch's ``optimize_acqf`` format
 ``(indices, coefficients, rhs)`` meaning ``sum_i coefficients[i] *
@@ -23,15 +26,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 from botorch.exceptions.errors import InputDataError
+from scipy.optimize import Bounds, LinearConstraint, milp
 from torch import Tensor
 
 #: Feasibility slack: constraints are met up to this (relative) amount; Ax
 #: accepts 1e-8.
 TOLERANCE = 1e-9
 _DYKSTRA_ITERATIONS = 500
-_SNAP_ROUNDS = 8
+#: Time limit of one repair program (HiGHS); these programs have a few dozen
+#: variables and solve in milliseconds.
+_MILP_SECONDS = 10.0
 
 InequalityConstraints = Sequence[tuple[Tensor, Tensor, float]]
 
@@ -157,7 +164,15 @@ def make_feasible(
     discrete_values: Mapping[int, Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Sets fixed features, projects onto the constraints and snaps discrete
-    columns, keeping every row feasible where possible.
+    columns; rows that snapping leaves infeasible are repaired exactly.
+
+    Each row is projected (Euclidean) onto ``{A x <= b} ∩ box`` and its discrete
+    columns are snapped to the nearest allowed values. Where that breaks a
+    constraint, the nearest feasible design (L1 distance to the projected row,
+    each column scaled by its range) is found by a small mixed-integer program
+    (:func:`nearest_feasible`, SciPy's ``milp``); its continuous columns are
+    then projected again with the discrete ones held, so that they land on the
+    constraints' boundary rather than at a vertex.
 
     Args:
         X: ``n x d`` designs in the raw space.
@@ -170,7 +185,9 @@ def make_feasible(
 
     Returns:
         ``(designs, feasible)``: the ``n x d`` designs and a boolean mask of the
-        rows that satisfy every constraint (the others could not be repaired).
+        rows that satisfy every constraint. A row is infeasible only if the
+        constraints leave no design with the fixed features and allowed discrete
+        values at all.
     """
     d = X.shape[-1]
     Z = X.clone()
@@ -182,53 +199,153 @@ def make_feasible(
     movable = torch.ones(d, dtype=torch.bool, device=X.device)
     for j in fixed:
         movable[j] = False
-    Z = project_to_polytope(Z, bounds, A, b, movable)
-    Z = _snap(Z, discrete)
+    target = project_to_polytope(Z, bounds, A, b, movable)
+    Z = _snap(target.clone(), discrete)
     ok = satisfied(Z, A, b)
     if A is None or bool(ok.all()):
         return Z, ok
     continuous = movable.clone()
     for j in discrete:
         continuous[j] = False
-    bad = ~ok
-    if bool(continuous.any()):
-        Z[bad] = project_to_polytope(Z[bad], bounds, A, b, continuous)
-        ok = satisfied(Z, A, b)
-    for _ in range(_SNAP_ROUNDS):
-        bad = torch.nonzero(~ok).flatten()
-        if bad.numel() == 0 or not discrete:
-            break
-        Z[bad] = _step_discrete(Z[bad], discrete, A, b)
+    for i in torch.nonzero(~ok).flatten().tolist():
+        repaired = nearest_feasible(target[i], bounds, A, b, movable, discrete)
+        if repaired is None:
+            continue
         if bool(continuous.any()):
-            Z[bad] = project_to_polytope(Z[bad], bounds, A, b, continuous)
-        ok = satisfied(Z, A, b)
-    return Z, ok
+            projected = project_to_polytope(repaired.unsqueeze(0), bounds, A, b, continuous)[0]
+            if bool(satisfied(projected.unsqueeze(0), A, b)[0]):
+                repaired = projected
+        Z[i] = repaired
+    return Z, satisfied(Z, A, b)
+
+
+def nearest_feasible(
+    x: Tensor,
+    bounds: Tensor,
+    A: Tensor,
+    b: Tensor,
+    movable: Tensor,
+    discrete: Mapping[int, Tensor],
+) -> Tensor | None:
+    """The design nearest to ``x`` (L1, each column scaled by its range) with
+    ``A z <= b``, ``z`` in the bounds and every discrete column at an allowed
+    value, or None if there is none.
+
+    A small mixed-integer program solved by SciPy's ``milp`` (HiGHS). Only the
+    columns that appear in a constraint are variables; the others keep their
+    values. A discrete column whose allowed values are consecutive integers is
+    an integer variable; any other set of allowed values is chosen by binary
+    indicators (one per value, exactly one of them set).
+
+    Args:
+        x: A ``d`` design (its discrete columns need not be allowed values).
+        bounds: ``2 x d`` bounds.
+        A: ``m x d`` constraint matrix.
+        b: ``m`` right-hand sides.
+        movable: ``d`` booleans, the columns that may change.
+        discrete: ``{column: sorted allowed values}``.
+
+    Returns:
+        The design (a new tensor like ``x``), or None if the program is infeasible.
+    """
+    x64 = x.detach().cpu().double().numpy()
+    A64, b64 = A.detach().cpu().double().numpy(), b.detach().cpu().double().numpy()
+    lower, upper = (t.detach().cpu().double().numpy() for t in bounds)
+    involved = movable.cpu().numpy() & (np.abs(A64) > 0).any(axis=0)
+    columns = np.flatnonzero(involved)
+    rows = (np.abs(A64[:, columns]) > 0).any(axis=1)
+    held = ~involved
+    # Constraints on the variables, with the held columns moved to the right.
+    A_var = A64[rows][:, columns]
+    rhs = b64[rows] - A64[rows][:, held] @ x64[held]
+    if columns.size == 0:
+        return x.clone() if bool((rhs >= -1e-8).all()) else None
+
+    # Variables: one per column ("value" columns) or one per allowed value
+    # ("indicator" columns), then one distance variable per column.
+    expr: list[dict[int, float]] = []  # column -> {variable: coefficient}
+    var_lb, var_ub, integrality = [], [], []
+    sets: list[list[int]] = []  # indicator variables of each indicator column
+    for j in columns.tolist():
+        values = discrete.get(j)
+        allowed = None if values is None else values.detach().cpu().double().numpy()
+        consecutive = allowed is not None and _consecutive_integers(allowed)
+        if allowed is None or consecutive:
+            k = len(var_lb)
+            expr.append({k: 1.0})
+            lo, hi = (allowed[0], allowed[-1]) if consecutive else (lower[j], upper[j])
+            var_lb.append(lo)
+            var_ub.append(hi)
+            integrality.append(1 if consecutive else 0)
+        else:
+            first = len(var_lb)
+            expr.append({first + k: float(v) for k, v in enumerate(allowed)})
+            sets.append(list(range(first, first + allowed.size)))
+            var_lb += [0.0] * allowed.size
+            var_ub += [1.0] * allowed.size
+            integrality += [1] * allowed.size
+    n_values, n_cols = len(var_lb), columns.size
+    n = n_values + n_cols
+    scale = np.where(upper[columns] > lower[columns], upper[columns] - lower[columns], 1.0)
+
+    def linear_row(coefficients: np.ndarray) -> np.ndarray:
+        row = np.zeros(n)
+        for c, e in zip(coefficients, expr, strict=True):
+            for k, v in e.items():
+                row[k] += c * v
+        return row
+
+    matrix, lo_rows, hi_rows = [], [], []
+    for k in range(A_var.shape[0]):  # A z <= b
+        matrix.append(linear_row(A_var[k]))
+        lo_rows.append(-np.inf)
+        hi_rows.append(rhs[k])
+    for c in range(n_cols):  # distance_c >= |z_c - x_c|
+        unit = np.zeros(n_cols)
+        unit[c] = 1.0
+        row = linear_row(unit)
+        for sign in (1.0, -1.0):
+            r = -sign * row
+            r[n_values + c] = 1.0
+            matrix.append(r)
+            lo_rows.append(-sign * x64[columns[c]])
+            hi_rows.append(np.inf)
+    for variables in sets:  # exactly one allowed value
+        r = np.zeros(n)
+        r[variables] = 1.0
+        matrix.append(r)
+        lo_rows.append(1.0)
+        hi_rows.append(1.0)
+    cost = np.concatenate([np.zeros(n_values), 1.0 / scale])
+    result = milp(
+        cost,
+        constraints=LinearConstraint(np.array(matrix), np.array(lo_rows), np.array(hi_rows)),
+        integrality=np.array(integrality + [0] * n_cols),
+        bounds=Bounds(np.array(var_lb + [0.0] * n_cols), np.array(var_ub + [np.inf] * n_cols)),
+        options={"time_limit": _MILP_SECONDS},
+    )
+    if result.x is None:
+        return None
+    out = x.clone()
+    for j, e in zip(columns.tolist(), expr, strict=True):
+        value = out.new_tensor([sum(v * result.x[k] for k, v in e.items())])
+        allowed = discrete.get(j)
+        out[j] = value[0] if allowed is None else nearest(value, allowed.to(out))[0]
+    return out
+
+
+def _consecutive_integers(values: np.ndarray) -> bool:
+    """Whether sorted ``values`` are exactly the integers from the first to the last."""
+    return bool(
+        np.all(values == np.round(values))
+        and values.size == round(float(values[-1] - values[0])) + 1
+    )
 
 
 def _snap(Z: Tensor, discrete: Mapping[int, Tensor]) -> Tensor:
     for j, values in discrete.items():
         Z[:, j] = nearest(Z[:, j], values)
     return Z
-
-
-def _step_discrete(Z: Tensor, discrete: Mapping[int, Tensor], A: Tensor, b: Tensor) -> Tensor:
-    """Moves one discrete column per row to a neighbouring allowed value, the
-    move that reduces the total constraint violation most."""
-
-    def violation(W: Tensor) -> Tensor:
-        return (W @ A.T - b).clamp_min(0.0).sum(-1)
-
-    best, best_violation = Z.clone(), violation(Z)
-    for j, values in discrete.items():
-        position = torch.searchsorted(values, Z[:, j].contiguous())
-        for step in (-1, 1):
-            k = (position + step).clamp(0, values.numel() - 1)
-            W = Z.clone()
-            W[:, j] = values[k]
-            v = violation(W)
-            better = v < best_violation
-            best[better], best_violation[better] = W[better], v[better]
-    return best
 
 
 def nearest(x: Tensor, values: Tensor) -> Tensor:
@@ -265,15 +382,26 @@ def feasibility_map(
     fixed_features: Mapping[int, float] | None = None,
     inequality_constraints: InequalityConstraints | None = None,
     integer_features: Sequence[int] | None = None,
+    discrete_values: Mapping[int, Tensor] | None = None,
 ):
     """A function that makes ``n x d`` raw designs feasible, or None if there is
     nothing to enforce.
 
     The function sets ``fixed_features``, projects onto
-    ``inequality_constraints`` (``optimize_acqf`` format) and snaps integer and
-    categorical columns (see :func:`make_feasible`). It raises
-    ``InputDataError`` if a design cannot be repaired (the discrete columns
-    alone cannot meet a constraint).
+    ``inequality_constraints`` (``optimize_acqf`` format) and snaps integer,
+    ordinal and categorical columns (see :func:`make_feasible`). It raises
+    ``InputDataError`` only when the constraints leave no feasible design.
+
+    Args:
+        bounds: ``2 x d`` bounds.
+        categorical_features: ``{column: number of categories}``.
+        fixed_features: ``{column: value}``.
+        inequality_constraints: ``[(indices, coefficients, rhs), ...]`` as in
+            ``optimize_acqf``.
+        integer_features: Columns whose values are the integers in their bounds.
+        discrete_values: ``{column: allowed values}`` of ordinal columns whose
+            values are not simply the integers in their bounds (e.g. an ordered
+            choice of 8, 16, 32, 64, or values in log space).
 
     Raises:
         InputDataError: For constraints on categorical columns, fixed values
@@ -291,18 +419,22 @@ def feasibility_map(
     if linear is not None and any(bool(linear[0][:, j].ne(0).any()) for j in cats):
         raise InputDataError("Inequality constraints cannot involve categorical columns.")
     discrete = integer_values(bounds, integer_features)
+    for j, values in (discrete_values or {}).items():
+        if not 0 <= int(j) < d:
+            raise InputDataError(f"discrete feature {j} is not a column index in 0..{d - 1}.")
+        discrete[int(j)] = torch.as_tensor(values).to(bounds).sort().values
     for j, k in cats.items():
         discrete[j] = torch.arange(k, dtype=bounds.dtype, device=bounds.device)
-    if not fixed and linear is None and not integer_features:
+    if not fixed and linear is None and len(discrete) == len(cats):
         return None
 
     def feasible(X: Tensor) -> Tensor:
         Z, ok = make_feasible(X, bounds.to(X), fixed, linear, discrete)
         if not bool(ok.all()):
             raise InputDataError(
-                f"{int((~ok).sum())} designs cannot satisfy the inequality constraints "
-                "with integer or categorical columns at allowed values; check that "
-                "the constraints leave feasible designs."
+                f"The inequality constraints leave no design with the fixed features and "
+                f"allowed integer, ordinal and categorical values ({int((~ok).sum())} "
+                "designs could not be repaired); check the constraints."
             )
         return Z
 

@@ -223,6 +223,7 @@ class DEMO(nn.Module):
         fixed_features: dict[int, float] | None = None,
         inequality_constraints: list[tuple[Tensor, Tensor, float]] | None = None,
         integer_features: list[int] | None = None,
+        discrete_values: dict[int, Tensor] | None = None,
         **overrides: Any,
     ) -> tuple[Tensor, Tensor]:
         """Run phase 2: edit the top-q designs (or sample, without editing).
@@ -254,6 +255,9 @@ class DEMO(nn.Module):
                 :mod:`botorch_demo.constraints`).
             integer_features: Columns (ordinal, not categorical) whose values
                 are rounded to integers inside the bounds.
+            discrete_values: ``{column: allowed values}`` of ordinal columns
+                whose values are not the integers in their bounds (e.g. an
+                ordered choice of 8, 16, 32, 64); snapped to the nearest.
 
         Returns:
             A tuple ``(candidates, predicted)``: ``q x d`` raw designs inside the
@@ -280,6 +284,7 @@ class DEMO(nn.Module):
                 fixed_features,
                 inequality_constraints,
                 integer_features,
+                discrete_values,
             ),
             overrides,
         )

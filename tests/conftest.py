@@ -643,3 +643,17 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def complete_with_sum(client: Client, trials: Mapping[int, Mapping[str, Any]]) -> None:
+    """Completes ``trials`` with ``f`` = the sum of their numeric parameters (a
+    stand-in objective for small synthetic spaces)."""
+    for index, parameters in trials.items():
+        value = sum(float(v) for v in parameters.values() if isinstance(v, int | float))
+        client.complete_trial(index, {"f": value})
+
+
+@pytest.fixture
+def complete_trials() -> Callable[[Client, Mapping[int, Mapping[str, Any]]], None]:
+    """:func:`complete_with_sum`."""
+    return complete_with_sum

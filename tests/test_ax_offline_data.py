@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from ax.core.batch_trial import BatchTrial
 from ax.core.trial import Trial
@@ -90,3 +91,65 @@ def test_bad_input_is_rejected_before_any_change(message, make_tf8_client, tf8_f
     assert len(experiment.trials) == 0
     assert experiment.lookup_data().df.empty
     assert len(experiment.arms_by_name) == 0
+
+
+def _sems(experiment) -> list[float]:
+    df = experiment.lookup_data().df.sort_values(["trial_index", "arm_name"])
+    return df["sem"].tolist()
+
+
+def test_per_row_sems_from_a_column_pairs_or_arrays(make_tf8_client, tf8_frame, tf8_names):
+    frame = tf8_frame(4)
+    with_column = frame.assign(sem=[0.1, np.nan, 0.0, 0.3])
+    client = make_tf8_client()
+    attach_offline_data(client, with_column)
+    np.testing.assert_equal(_sems(client_experiment(client)), [0.1, np.nan, 0.0, 0.3])
+
+    pairs = frame.copy()
+    pairs["score"] = [(s, 0.5) for s in frame["score"]]
+    pairs.loc[2, "score"] = frame.loc[2, "score"]  # A bare mean: unknown SEM.
+    client = make_tf8_client()
+    attach_offline_data(client, pairs)
+    np.testing.assert_equal(_sems(client_experiment(client)), [0.5, 0.5, np.nan, 0.5])
+    means = client_experiment(client).lookup_data().df.sort_values("trial_index")["mean"]
+    np.testing.assert_allclose(means.to_numpy(), frame["score"].to_numpy())
+
+    client = make_tf8_client()
+    scores = np.stack([frame["score"].to_numpy(), [0.2, 0.2, np.nan, 0.0]], axis=-1)
+    attach_offline_data(client, frame[tf8_names].to_numpy(), scores)
+    np.testing.assert_equal(_sems(client_experiment(client)), [0.2, 0.2, np.nan, 0.0])
+
+
+def test_repeated_designs_in_a_batch_import_merge_their_sems(make_tf8_client, tf8_frame):
+    frame = tf8_frame(3)
+    repeated = pd.concat([frame, frame.iloc[:2]], ignore_index=True)
+    repeated["sem"] = [0.3, 0.1, 0.2, 0.4, np.nan]
+    experiment = client_experiment(make_tf8_client())
+    attach_offline_data(experiment, repeated)
+    df = experiment.lookup_data().df
+    by_arm = {
+        tuple(experiment.arms_by_name[a].parameters.values()): s
+        for a, s in zip(df["arm_name"], df["sem"], strict=True)
+    }
+    designs = [tuple(r) for r in frame.drop(columns="score").itertuples(index=False)]
+    assert by_arm[designs[0]] == pytest.approx(0.5 / 2)  # sqrt(0.3^2 + 0.4^2) / 2
+    assert np.isnan(by_arm[designs[1]])  # One of its SEMs is unknown.
+    assert by_arm[designs[2]] == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: (f.assign(sem=[0.1, -1.0, 0.1, 0.1]), {}), "non-negative"),
+        (lambda f: (f.assign(sem=[0.1, np.inf, 0.1, 0.1]), {}), "non-negative"),
+        (lambda f: (f.assign(sem=0.1), {"sem": 0.2}), "sem"),
+        (lambda f: (f.assign(sem=["a", 0.1, 0.1, 0.1]), {}), "numbers"),
+    ],
+    ids=["negative", "infinite", "twice", "text"],
+)
+def test_bad_sems_are_rejected_before_any_change(change, message, make_tf8_client, tf8_frame):
+    frame, kwargs = change(tf8_frame(4))
+    client = make_tf8_client()
+    with pytest.raises(UserInputError, match=message):
+        attach_offline_data(client, frame, **kwargs)
+    assert len(client_experiment(client).trials) == 0

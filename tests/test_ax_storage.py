@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,13 @@ from ax.core.trial_status import TrialStatus
 from ax.exceptions.core import DataRequiredError
 from ax.storage.json_store.decoder import object_from_json
 from ax.storage.json_store.encoder import object_to_json
+from ax.storage.sqa_store.db import init_engine_and_session_factory
 
 from botorch_demo.ax import (
     DEMOBatchLimit,
     StorageBindingError,
     attach_offline_data,
+    check_storage_binding,
     demo_generation_strategy,
     qei_generation_strategy,
     register,
@@ -207,3 +210,53 @@ def test_json_without_the_plugin_import_names_the_package(
     )
     assert result.returncode != 0
     assert "botorch_demo" in result.stderr
+
+
+def test_a_relative_url_and_a_path_to_the_same_file_are_one_binding(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # A Client's StorageConfig(url="sqlite:///camp.db") bound the engine first.
+    init_engine_and_session_factory(url="sqlite:///camp.db", force_init=True)
+    storage = sqlite_storage_config("camp.db")
+    assert storage.url == f"sqlite:///{tmp_path / 'camp.db'}"
+    check_storage_binding("sqlite:///camp.db")
+    check_storage_binding(storage.url)
+    with pytest.raises(StorageBindingError):
+        sqlite_storage_config("other.db")
+
+
+def test_an_in_memory_database_is_no_file_and_keeps_its_campaigns(
+    make_tf8_client, tf8_frame, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    storage = sqlite_storage_config(":memory:", rebind=True)
+    assert storage.url == "sqlite:///:memory:"
+    assert sqlite_storage_config(":memory:").url == storage.url
+    check_storage_binding("sqlite://")
+    client = make_tf8_client(storage_config=storage, name="in_memory")
+    attach_offline_data(client, tf8_frame(12))
+    # Another thread sees the same database (one shared connection).
+    with ThreadPoolExecutor(1) as pool:
+        loaded = pool.submit(Client.load_from_database, "in_memory", storage).result()
+    assert len(client_experiment(loaded).trials) == 12
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_client_of_the_previous_database_refuses_to_generate_after_a_rebind(
+    make_tf8_client, tf8_frame, ax_smoke, tmp_path: Path
+) -> None:
+    first = make_tf8_client(storage_config=sqlite_storage_config(tmp_path / "a.db", rebind=True))
+    attach_offline_data(first, tf8_frame(20))
+    first.set_generation_strategy(demo_generation_strategy(batch_size=2, **ax_smoke))
+    storage_b = sqlite_storage_config(tmp_path / "b.db", rebind=True)
+    second = make_tf8_client(storage_config=storage_b, name="other")
+    attach_offline_data(second, tf8_frame(5, seed=1))
+    with pytest.raises(StorageBindingError, match="rebound"):
+        first.get_next_trials(max_trials=2)
+    # Nothing of the first campaign landed in the second file.
+    reloaded = Client.load_from_database("other", storage_config=storage_b)
+    assert len(client_experiment(reloaded).trials) == 5
+    # Its own Client still works.
+    assert len(client_experiment(second).trials) == 5

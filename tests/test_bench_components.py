@@ -37,9 +37,12 @@ def test_split_config_resets_the_phase2_fields(tiny_config) -> None:
     assert split_config(tiny_config, tiny_config) == (tiny_config, {})
 
 
-def test_split_config_keeps_a_config_the_base_phase2_values_do_not_fit(tiny_config) -> None:
+def test_split_config_moves_m_and_M_together_to_generation(tiny_config) -> None:
     small = tiny_config.replace(M=300, m=200)  # the base's m = 400 exceeds this M
-    assert split_config(small, tiny_config) == (small, {})
+    fit, generation = split_config(small, tiny_config)
+    assert fit == tiny_config
+    assert generation == {"m": 200, "M": 300}
+    assert fit.replace(**generation) == small
 
 
 def test_group_models_share_fits_by_phase1_config(tiny_config) -> None:

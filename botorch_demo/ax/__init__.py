@@ -6,17 +6,17 @@ Ax's JSON and SQL storage.
 """
 
 from botorch_demo.ax.adapter import DEMOAdapter
+from botorch_demo.ax.binding import (
+    StorageBindingError,
+    check_experiment_binding,
+    check_storage_binding,
+)
 from botorch_demo.ax.config import resolve_demo_config
 from botorch_demo.ax.criteria import DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.offline_data import attach_offline_data
 from botorch_demo.ax.registry import DEMOGenerators, register
-from botorch_demo.ax.storage import (
-    StorageBindingError,
-    check_storage_binding,
-    registry_bundle,
-    sqlite_storage_config,
-)
+from botorch_demo.ax.storage import registry_bundle, sqlite_storage_config
 from botorch_demo.ax.strategies import (
     demo_generation_strategy,
     demo_node,
@@ -36,6 +36,7 @@ __all__ = [
     "StorageBindingError",
     "SubsetBoTorchGenerator",
     "attach_offline_data",
+    "check_experiment_binding",
     "check_storage_binding",
     "demo_generation_strategy",
     "demo_node",

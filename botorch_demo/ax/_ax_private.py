@@ -1,5 +1,5 @@
-"""The one place where this package, its benchmarks and tutorials touch private
-Ax attributes.
+"""The one place where this package and its benchmarks touch private Ax
+attributes (the tutorials use public Ax API only, e.g. ``Client.summarize``).
 
 Ax 1.3.1 offers no public accessor for these:
 

@@ -16,14 +16,21 @@ from typing import Any
 
 from ax.adapter.torch import TorchAdapter
 from ax.core.arm import Arm
+from ax.core.experiment import Experiment
+from ax.core.generator_run import GeneratorRun
+from ax.core.observation import ObservationFeatures
 from ax.core.optimization_config import MultiObjectiveOptimizationConfig, OptimizationConfig
 from ax.core.search_space import SearchSpace
+from ax.core.trial import Trial
 from ax.core.types import TModelPredictArm
 from ax.exceptions.core import DataRequiredError, UnsupportedError, UserInputError
+from ax.generators.types import TConfig
 from ax.service.utils.best_point import get_best_by_raw_objective_with_trial_index
 from ax.utils.common.logger import get_logger
 
 from botorch_demo.ax._ax_private import adapter_experiment, adapter_optimization_config
+from botorch_demo.ax.binding import check_experiment_binding
+from botorch_demo.ax.rounds import arms_without_results, current_batch, recorded_seed
 
 logger = get_logger(__name__)
 
@@ -66,6 +73,12 @@ def objective_sign(optimization_config: OptimizationConfig | None) -> float:
     return -1.0 if objective.minimize else 1.0
 
 
+def check_problem(experiment: Experiment) -> None:
+    """Raises unless DEMO can optimise ``experiment``: a single objective, no
+    outcome constraints (see :func:`objective_sign`)."""
+    objective_sign(experiment.optimization_config)
+
+
 class DEMOAdapter(TorchAdapter):
     """``TorchAdapter`` for :class:`~botorch_demo.ax.generator.DEMOGenerator`.
 
@@ -80,8 +93,44 @@ class DEMOAdapter(TorchAdapter):
         # Ax's TorchAdapter fails with KeyError('mean') on an empty frame.
         if experiment_data.observation_data.empty:
             raise DataRequiredError(NO_DATA_MESSAGE)
-        self.generator.objective_sign = objective_sign(adapter_optimization_config(self))
+        experiment = adapter_experiment(self)
+        check_experiment_binding(experiment)
+        config = adapter_optimization_config(self)
+        generator = self.generator
+        generator.objective_sign = objective_sign(config)
+        generator.objective_name = config.objective.metric_signatures[0]
+        batch, _ = current_batch(experiment, generator.min_completed)
+        generator.start_request(batch)
+        generator.adopt_seed(recorded_seed(experiment))
         super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
+        arms = arms_without_results(experiment)
+        if arms:
+            features = [ObservationFeatures(parameters=a.parameters) for a in arms]
+            generator.unobserved_X = self.transform_observation_features(features)
+
+    def gen(
+        self,
+        n: int,
+        search_space: SearchSpace | None = None,
+        optimization_config: OptimizationConfig | None = None,
+        pending_observations: dict[str, list[ObservationFeatures]] | None = None,
+        fixed_features: ObservationFeatures | None = None,
+        model_gen_options: TConfig | None = None,
+    ) -> GeneratorRun:
+        """Ax's ``gen``, asking for no more designs than the DEMO batch has left
+        (a ``BatchTrial`` of ``n`` arms under a cap of fewer), so that Ax does
+        not report the shorter run as one with repeated designs. The arguments
+        are spelled out: Ax passes an adapter only the keywords its ``gen``
+        names."""
+        left = self.generator.designs_left()
+        return super().gen(
+            n=n if left is None else max(1, min(n, left)),
+            search_space=search_space,
+            optimization_config=optimization_config,
+            pending_observations=pending_observations,
+            fixed_features=fixed_features,
+            model_gen_options=model_gen_options,
+        )
 
     def model_best_point(
         self,
@@ -101,17 +150,75 @@ class DEMOAdapter(TorchAdapter):
         """
         experiment = adapter_experiment(self)
         config = optimization_config or adapter_optimization_config(self)
-        best = get_best_by_raw_objective_with_trial_index(
-            experiment=experiment, optimization_config=config
-        )
-        if best is None:
-            return None
-        trial_index, parameters, predictions = best
-        for arm in experiment.trials[trial_index].arms:
-            if arm.parameters == parameters:
-                logger.info(
-                    "DEMO reports the best observed design (trial "
-                    f"{trial_index}); its surrogate does not rank observed designs."
-                )
-                return arm, predictions
+        best = best_observed_arm(experiment, config)
+        if best is not None:
+            logger.info(
+                "DEMO reports the best observed design; its surrogate does not rank "
+                "observed designs."
+            )
+        return best
+
+
+def best_observed_arm(
+    experiment: Experiment, config: OptimizationConfig | None
+) -> tuple[Arm, TModelPredictArm | None] | None:
+    """The arm with the best observed objective and its observed values (Ax's
+    ``get_best_by_raw_objective_with_trial_index``), or None."""
+    best = get_best_by_raw_objective_with_trial_index(
+        experiment=experiment, optimization_config=config
+    )
+    if best is None:
         return None
+    trial_index, parameters, predictions = best
+    for arm in experiment.trials[trial_index].arms:
+        if arm.parameters == parameters:
+            return arm, predictions
+    return None
+
+
+def held_by_a_trial(experiment: Experiment, arm: Arm) -> bool:
+    """Whether the first trial that holds ``arm`` (the one Ax reports for it) is
+    a one-arm ``Trial``, which ``Client.get_best_parameterization`` can name."""
+    for trial in experiment.trials.values():
+        if any(a.signature == arm.signature for a in trial.arms):
+            return isinstance(trial, Trial)
+    return False
+
+
+class SubsetAdapter(TorchAdapter):
+    """``TorchAdapter`` for the GP nodes
+    (:class:`~botorch_demo.ax.subset.SubsetBoTorchGenerator`).
+
+    Takes exactly ``TorchAdapter``'s arguments. Before each fit it refuses an
+    experiment saved to another database than the bound one (see
+    :func:`~botorch_demo.ax.check_experiment_binding`). Its model-based best
+    point is the GP's, unless that design is held only by a ``BatchTrial``
+    (offline data imported as one): ``Client.get_best_parameterization`` can
+    only name a ``Trial``, so the best observed design is reported then.
+    """
+
+    def _fit(self, search_space: SearchSpace, experiment_data: Any, **kwargs: Any) -> None:
+        check_experiment_binding(adapter_experiment(self))
+        super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
+
+    def model_best_point(
+        self,
+        search_space: SearchSpace | None = None,
+        optimization_config: OptimizationConfig | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[Arm, TModelPredictArm | None] | None:
+        best = super().model_best_point(search_space, optimization_config, *args, **kwargs)
+        experiment = adapter_experiment(self)
+        if best is None or held_by_a_trial(experiment, best[0]):
+            return best
+        config = optimization_config or adapter_optimization_config(self)
+        observed = best_observed_arm(experiment, config)
+        if observed is None or not held_by_a_trial(experiment, observed[0]):
+            return best
+        logger.info(
+            "The GP's best design is held by a BatchTrial, which "
+            "Client.get_best_parameterization cannot name; reporting the best observed "
+            "design instead."
+        )
+        return observed

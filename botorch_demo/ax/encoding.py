@@ -83,6 +83,30 @@ class DesignEncoding:
             out[j] = torch.arange(len(values), dtype=self.bounds.dtype, device=self.bounds.device)
         return out
 
+    def ordinal_features(self) -> tuple[list[int], dict[int, Tensor]]:
+        """The ordinal columns as ``DEMO.generate`` takes them: the columns whose
+        values are the integers of their range (``integer_features``), and the
+        allowed values of the others (``discrete_values``; e.g. an ordered
+        choice of 8, 16, 32, 64, or integers in log space)."""
+        integer: list[int] = []
+        other: dict[int, Tensor] = {}
+        for j, values in self.ordinal_values.items():
+            consecutive = (
+                bool((values == values.round()).all())
+                and values.numel() == int(values[-1] - values[0]) + 1
+            )
+            if consecutive:
+                integer.append(j)
+            else:
+                other[j] = values
+        return integer, other
+
+    def scale(self) -> Tensor:
+        """Width of each column's range (1 where the range is a point), for
+        distances that weigh every column alike."""
+        width = self.bounds[1] - self.bounds[0]
+        return torch.where(width > 0, width, torch.ones_like(width))
+
     def to_demo(self, X: Tensor) -> Tensor:
         """Maps ``n x d`` Ax-space designs to DEMO's space (dtype/device of bounds)."""
         Z = X.to(self.bounds).clone()

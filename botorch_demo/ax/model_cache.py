@@ -1,9 +1,11 @@
 """The DEMO node's trained model: what it is trained on, its key, load or train.
 
-The model is trained on the data the node starts from: every observation that
-DEMO did NOT propose itself (the offline data and, e.g., initial Sobol trials).
-Results of DEMO's own designs never trigger a retraining; they only become
-observed designs that are not proposed again. A trained model is kept for as
+The model of a DEMO batch (a round, see :mod:`botorch_demo.ax.rounds`) is
+trained on the data the batch starts from: every observation except the
+results of the batch's own designs (the offline data, e.g. initial Sobol
+trials, and the results of earlier batches). Results of the batch's designs
+never trigger a retraining; they only become observed designs that are not
+proposed again. A trained model is kept for as
 long as that training data, the direction and the configuration stay the same,
 and, with a ``checkpoint_dir``, written to and read from disk under a hash of
 exactly those inputs (:func:`fingerprint`), so a resumed campaign does not
@@ -56,6 +58,7 @@ class Observed:
     Z: Tensor  # n x d, DEMO's space
     Y: Tensor  # n x 1
     from_demo: Tensor  # n, bool: proposed by DEMO (candidate metadata)
+    held_out: Tensor  # n, bool: results of the current batch's designs (not trained on)
 
 
 @dataclass(frozen=True)
@@ -70,23 +73,31 @@ class TrainingData:
 
 
 def split_observations(
-    X: Tensor, Y: Tensor, encoding: DesignEncoding, from_demo: Tensor
+    X: Tensor,
+    Y: Tensor,
+    encoding: DesignEncoding,
+    from_demo: Tensor,
+    held_out: Tensor | None = None,
 ) -> tuple[Observed, TrainingData]:
     """All observations, and those DEMO trains on.
 
-    DEMO trains on the observations it did not propose (all of them if it
-    proposed every one), in a canonical row order: Ax's row order depends on how
-    the experiment was built or loaded, the trained model and its key must not.
+    DEMO trains on every observation except the results of the current batch's
+    designs (all of them if nothing else is left), in a canonical row order:
+    Ax's row order depends on how the experiment was built or loaded, the
+    trained model and its key must not.
 
     Args:
         X: ``n x d`` designs in Ax's transformed space.
         Y: ``n x 1`` observed objective values, on ``encoding``'s device.
         encoding: The search space's encoding.
         from_demo: ``n`` bools on ``encoding``'s device: proposed by DEMO.
+        held_out: ``n`` bools: results of the current batch's designs, not
+            trained on (default: every DEMO design).
     """
     Z = encoding.to_demo(X)
-    observed = Observed(X=X, Z=Z, Y=Y, from_demo=from_demo)
-    start = ~from_demo if bool((~from_demo).any()) else torch.ones_like(from_demo)
+    held_out = from_demo if held_out is None else held_out
+    observed = Observed(X=X, Z=Z, Y=Y, from_demo=from_demo, held_out=held_out)
+    start = ~held_out if bool((~held_out).any()) else torch.ones_like(held_out)
     X0, Z0, Y0 = X[start.to(X.device)], Z[start], Y[start]
     rows = torch.cat([Z0, Y0.to(Z0)], dim=-1).cpu().numpy()
     order = torch.from_numpy(np.lexsort(rows.T[::-1]).copy()).to(Z.device)
@@ -233,9 +244,9 @@ class ModelCache:
         Args:
             data: The training data.
             sign: +1 to maximise the objective, -1 to minimise it.
-            has_demo_results: Whether the campaign already has results of DEMO
-                designs (a training then is probably one after a reload, which
-                is logged as a warning without ``checkpoint_dir``).
+            has_demo_results: Whether the campaign already has results of this
+                batch's designs (a training then is probably one after a reload,
+                which is logged as a warning without ``checkpoint_dir``).
 
         Raises:
             CheckpointError: If a checkpoint file of this key is not intact.

@@ -20,7 +20,10 @@ Transforms:
   ``Generators.BOTORCH_MODULAR`` (``MBM_X_trans + Y_trans``), so the GP
   baselines behave as Ax's default BoTorch node does.
 
-Both model only the optimisation config's metrics (``fit_tracking_metrics=False``).
+Both keep Ax's default ``fit_tracking_metrics=True``, as Ax's own BoTorch node
+does, so an experiment's tracking metrics reach the generator: the GP nodes
+model them, DEMO models only the objective and predicts the tracking metrics by
+their nearest observed designs (it logs that once).
 """
 
 from __future__ import annotations
@@ -32,15 +35,15 @@ from ax.adapter.registry import (
     Mixed_transforms,
     Y_trans,
 )
-from ax.adapter.torch import TorchAdapter
 from ax.exceptions.core import UserInputError
+from ax.generation_strategy.generation_strategy import GenerationStrategy
 from ax.storage.json_store.encoders import (
     pausing_criterion_to_dict,
     transition_criterion_to_dict,
 )
 from ax.storage.json_store.registry import CORE_DECODER_REGISTRY, CORE_ENCODER_REGISTRY
 
-from botorch_demo.ax.adapter import DEMOAdapter
+from botorch_demo.ax.adapter import DEMOAdapter, SubsetAdapter
 from botorch_demo.ax.criteria import DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
@@ -64,13 +67,11 @@ GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
         adapter_class=DEMOAdapter,
         generator_class=DEMOGenerator,
         transforms=Mixed_transforms,
-        standard_adapter_kwargs={"fit_tracking_metrics": False},
     ),
     DEMOGenerators.SUBSET_BOTORCH.value: GeneratorSetup(
-        adapter_class=TorchAdapter,
+        adapter_class=SubsetAdapter,
         generator_class=SubsetBoTorchGenerator,
         transforms=Mixed_transforms + Y_trans,
-        standard_adapter_kwargs={"fit_tracking_metrics": False},
     ),
 }
 
@@ -97,6 +98,18 @@ ENCODER_ENTRIES: dict[type, object] = {
     DEMOBatchLimit: pausing_criterion_to_dict,
     DEMODesignsResolved: transition_criterion_to_dict,
 }
+
+
+def uses_demo(strategy: GenerationStrategy | None) -> bool:
+    """Whether ``strategy`` has a node that generates with DEMO."""
+    if strategy is None:
+        return False
+    return any(
+        isinstance(spec.generator_enum, DEMOGenerators)
+        and spec.generator_enum is DEMOGenerators.DEMO
+        for node in strategy.nodes_by_name.values()
+        for spec in node.generator_specs
+    )
 
 
 def register() -> None:

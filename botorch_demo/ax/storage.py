@@ -5,9 +5,9 @@ every ``Client`` with a storage config reads and writes through it, whatever
 URL its own ``StorageConfig`` names, and Ax ignores a second URL silently. Two
 campaigns in one process therefore share one database file. This module never
 rebinds that engine behind the user's back: :func:`sqlite_storage_config`
-refuses a second file with a :class:`StorageBindingError` unless the caller asks
-for ``rebind=True``, and :func:`check_storage_binding` lets code that is about to
-write for a ``Client`` verify that the engine points at the Client's database.
+refuses a second file with a :class:`~botorch_demo.ax.StorageBindingError`
+unless the caller asks for ``rebind=True`` (see :mod:`botorch_demo.ax.binding`
+for the checks that keep a ``Client`` from writing into another file).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 from ax.api.configs import StorageConfig
 from ax.core.metric import Metric
 from ax.core.runner import Runner
-from ax.exceptions.core import AxError
 from ax.storage.json_store.registry import CORE_DECODER_REGISTRY, CORE_ENCODER_REGISTRY
 from ax.storage.metric_registry import CORE_METRIC_REGISTRY
 from ax.storage.registry_bundle import RegistryBundle
@@ -29,13 +28,16 @@ from ax.storage.sqa_store.db import (
     get_engine,
     init_engine_and_session_factory,
 )
+from sqlalchemy.pool import StaticPool
 
+from botorch_demo.ax.binding import (
+    MEMORY_URL,
+    StorageBindingError,
+    bound_database_url,
+    normalised_url,
+    sqlite_url,
+)
 from botorch_demo.ax.registry import DECODER_ENTRIES, ENCODER_ENTRIES, register
-
-
-class StorageBindingError(AxError):
-    """Ax's process-wide database engine points at another database than the one
-    a campaign asked for; writing would put its trials in the wrong file."""
 
 
 def registry_bundle(
@@ -63,15 +65,6 @@ def registry_bundle(
     )
 
 
-def bound_database_url() -> str | None:
-    """The URL Ax's process-wide SQLAlchemy engine is bound to, or None."""
-    try:
-        engine = get_engine()
-    except ValueError:  # Ax: "Engine must be initialized first."
-        return None
-    return engine.url.render_as_string(hide_password=False)
-
-
 def sqlite_storage_config(
     path: str | Path,
     *,
@@ -83,33 +76,49 @@ def sqlite_storage_config(
 
     Ax keeps ONE database engine per process and silently ignores the URL of any
     later ``StorageConfig``. The first call binds that engine to ``path``; a call
-    for the same file again is harmless. A call for ANOTHER file raises
-    :class:`StorageBindingError`, because every ``Client`` created with the first
-    config would from then on write into the second file. Keep several
-    campaigns in one file instead (Ax stores experiments by name), or run each
-    campaign in its own process.
+    for the same file again is harmless, however it is spelled (a relative or
+    absolute path, or a ``StorageConfig(url="sqlite:///...")`` that bound the
+    engine first). A call for ANOTHER file raises :class:`StorageBindingError`,
+    because every ``Client`` created with the first config would from then on
+    write into the second file. Keep several campaigns in one file instead (Ax
+    stores experiments by name), or run each campaign in its own process.
 
     Args:
-        path: The SQLite file (created if missing).
+        path: The SQLite file (created if missing), or ``":memory:"`` for an
+            in-memory database that lives as long as the process (one
+            connection shared by all threads; no file is created).
         rebind: Rebind Ax's engine to ``path`` even though it points at another
-            database. Only safe once no ``Client`` of the previous database will
-            save anything again (e.g. between independent test cases).
+            database. A ``Client`` of the previous database then refuses to
+            generate with this package's nodes (:func:`check_experiment_binding`)
+            instead of writing into the new file.
         metric_classes: Custom ``Metric`` classes for the registry bundle.
         runner_classes: Custom ``Runner`` classes for the registry bundle.
 
     Returns:
-        ``StorageConfig(url="sqlite:///<path>", registry_bundle=...)``.
+        ``StorageConfig(url="sqlite:///<absolute path>", registry_bundle=...)``
+        (``url="sqlite:///:memory:"`` for ``":memory:"``).
 
     Raises:
         StorageBindingError: If Ax's engine is bound to another database and
             ``rebind`` is False.
     """
-    url = f"sqlite:///{Path(path).resolve()}"
+    url = sqlite_url(path)
     bound = bound_database_url()
-    if bound is None or bound == url:
-        init_engine_and_session_factory(url=url)
+    engine_kwargs: dict[str, Any] = {}
+    if url == MEMORY_URL:
+        # One connection for the whole process: SQLAlchemy's default pool gives
+        # every thread (and every recycled connection) a new, empty database.
+        engine_kwargs = {
+            "poolclass": StaticPool,
+            "connect_args": {"check_same_thread": False},
+            "pool_recycle": -1,
+        }
+    if bound is None:
+        init_engine_and_session_factory(url=url, **engine_kwargs)
+    elif normalised_url(bound) == url:
+        pass
     elif rebind:
-        init_engine_and_session_factory(url=url, force_init=True)
+        init_engine_and_session_factory(url=url, force_init=True, **engine_kwargs)
     else:
         raise StorageBindingError(
             f"Ax's database engine is bound to {bound}; Ax 1.3 has one engine per "
@@ -121,35 +130,3 @@ def sqlite_storage_config(
         )
     create_all_tables(get_engine())
     return StorageConfig(url=url, registry_bundle=registry_bundle(metric_classes, runner_classes))
-
-
-def check_storage_binding(storage_url: str | None) -> None:
-    """Raises unless Ax's engine is bound to ``storage_url`` (no-op for None).
-
-    Args:
-        storage_url: The URL of a ``Client``'s storage config.
-
-    Raises:
-        StorageBindingError: If Ax would write to another database.
-    """
-    if storage_url is None:
-        return
-    bound = bound_database_url()
-    if bound is not None and _same_url(bound, storage_url):
-        return
-    raise StorageBindingError(
-        f"This Client stores to {storage_url}, but Ax's process-wide database engine "
-        f"is bound to {bound}: saving now would write into the wrong database. Use "
-        "one database file per process (several experiments can share it)."
-    )
-
-
-def _same_url(a: str, b: str) -> bool:
-    return _normalise(a) == _normalise(b)
-
-
-def _normalise(url: str) -> Any:
-    prefix = "sqlite:///"
-    if url.startswith(prefix):
-        return prefix + str(Path(url[len(prefix) :]).resolve())
-    return url

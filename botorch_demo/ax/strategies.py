@@ -36,14 +36,19 @@ def demo_node(
     transition_to: str | None = None,
     name: str = "DEMO",
 ) -> GenerationNode:
-    """A ``GenerationNode`` that proposes ONE DEMO batch of ``batch_size`` designs.
+    """A ``GenerationNode`` that proposes a DEMO batch of ``batch_size`` designs.
 
     Composes with Ax's own nodes in a ``GenerationStrategy(nodes=[...])``: e.g.
     a Sobol node whose transition criterion points at ``name`` before it, and
     any BoTorch node (``transition_to``) after it. DEMO trains once, on the data
-    the node starts from, and serves its ``batch_size`` designs from that model
+    the batch starts from, and serves its ``batch_size`` designs from that model
     however Ax asks for them (one-arm trials, ``BatchTrial``s, one pending trial
-    at a time). Its criteria count designs (arms), not trials.
+    at a time); a failed or abandoned design is replaced by the next one of the
+    same model. Its criteria count designs (arms), not trials. The node hands
+    off to ``transition_to`` once the batch is done (``min_completed`` designs
+    completed, or every design served and none left in the search space); a
+    last node (``transition_to=None``) then retrains on all results and serves
+    the next batch.
 
     Args:
         batch_size: Designs proposed by DEMO (K).
@@ -56,8 +61,10 @@ def demo_node(
         checkpoint_dir: Directory for DEMO checkpoints, so that a resumed
             campaign reuses the trained model.
         min_completed: DEMO designs with results needed before the hand-off
-            to ``transition_to`` (default: ``batch_size``).
-        transition_to: Name of the node to hand off to; None for a last node.
+            to ``transition_to``, or before a last node's next batch (default:
+            ``batch_size``).
+        transition_to: Name of the node to hand off to; None for a last node,
+            which serves one batch after another.
         name: Name of the node.
 
     Returns:
@@ -80,6 +87,7 @@ def demo_node(
         "config": config_to_kwargs(config),
         "batch_size": batch_size,
         "seed": seed,
+        "min_completed": min_completed,
     }
     if config_overrides:
         demo_kwargs["config_overrides"] = dict(config_overrides)
@@ -98,7 +106,11 @@ def demo_node(
             GeneratorSpec(generator_enum=DEMOGenerators.DEMO, generator_kwargs=demo_kwargs)
         ],
         transition_criteria=transitions,
-        pausing_criteria=[DEMOBatchLimit(threshold=batch_size, release_after=min_completed)],
+        pausing_criteria=[
+            DEMOBatchLimit(
+                threshold=batch_size, release_after=min_completed, repeat=transition_to is None
+            )
+        ],
     )
 
 

@@ -367,11 +367,17 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
     def cross_validate(
         self, datasets: Sequence[SupervisedDataset], *args: Any, **kwargs: Any
     ) -> tuple[Tensor, Tensor]:
-        """Cross-validates on the same kind of subset of the fold's data; the other
-        arguments are ``BoTorchGenerator.cross_validate``'s."""
+        """Cross-validates on the same kind of subset of the fold's data, with the
+        noise treated as in the fit (inferred for an outcome whose SEMs were
+        partly unknown); the other arguments are
+        ``BoTorchGenerator.cross_validate``'s."""
         self._ensure_fit()
         signs = self._fitted_signs or (1.0,) * len(datasets)
-        subsets = [_take(d, self._subset_rows(d, s)) for d, s in zip(datasets, signs, strict=True)]
+        fitted = self._fit_args["datasets"]
+        subsets = [
+            _take(_without_yvar(d) if f.Yvar is None else d, self._subset_rows(d, s))
+            for d, f, s in zip(datasets, fitted, signs, strict=True)
+        ]
         return super().cross_validate(subsets, *args, **kwargs)
 
     def feature_importances(self) -> Any:
@@ -398,6 +404,13 @@ def _consistent_noise(dataset: SupervisedDataset) -> SupervisedDataset:
         f"{dataset.outcome_names} have no SEM (e.g. offline data imported with "
         "sem=None) and the others have one: the GP infers the noise for all of them."
     )
+    return _without_yvar(dataset)
+
+
+def _without_yvar(dataset: SupervisedDataset) -> SupervisedDataset:
+    """``dataset`` with its noise left to be inferred."""
+    if dataset.Yvar is None or type(dataset) is not SupervisedDataset:
+        return dataset
     return SupervisedDataset(
         X=dataset.X,
         Y=dataset.Y,

@@ -167,15 +167,12 @@ def split_config(config: DEMOConfig, base: DEMOConfig) -> tuple[DEMOConfig, dict
     Returns:
         ``(fit, generation)``: ``config`` with its phase-2 fields reset to
         ``base``'s (the key of its fits), and the phase-2 fields in which
-        ``config`` differs from that fit (to pass to ``generate``). When
-        ``base``'s phase-2 values do not validate with ``config``'s other
-        fields (e.g. ``m`` above a smaller ``M``), the fit is ``config`` itself.
+        ``config`` differs from that fit (to pass to ``generate``). The
+        configuration's cross-field checks only relate phase-2 fields to each
+        other (``m <= M``, ``edit_source`` with ``editing``), so ``base``'s
+        phase-2 values always validate with ``config``'s other fields.
     """
-    reset = {name: getattr(base, name) for name in GENERATION_FIELDS}
-    try:
-        fit = config.replace(**reset)
-    except (TypeError, ValueError):
-        fit = config
+    fit = config.replace(**{name: getattr(base, name) for name in GENERATION_FIELDS})
     generation = {
         name: getattr(config, name)
         for name in GENERATION_FIELDS

@@ -24,6 +24,14 @@ standardised design space:
 An optional trust region (``trust_radius``) projects each design back onto the
 ball of root-mean-square radius ``trust_radius`` around its start after every
 step, capping the reach in standardised units for any rule.
+
+With ``units`` (one scale per coordinate, e.g. the encoder's
+:meth:`~botorch_demo.encoding.DesignEncoder.design_units`) every rule runs in
+those units instead: the designs are ``x = x_0 + units * u`` and the rule moves
+``u``, so a step size eta moves each coordinate by about ``eta`` units. In design
+units a categorical position of a 20-letter alphabet can change its letter as
+readily as one of a 4-letter alphabet, where in standardised units it needs
+about twice the reach.
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ def gradient_ascent(
     trust_radius: float | None = None,
     batch_size: int = 16384,
     progress: bool = False,
+    units: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Run Eq. (6) from every row of ``X`` and label the results.
 
@@ -77,6 +86,9 @@ def gradient_ascent(
         batch_size: Designs updated together (memory knob only; the result does
             not depend on it).
         progress: Show a progress bar over batches.
+        units: Optional ``D`` positive scales: the step size and the trust
+            radius count in these units per coordinate (see the module
+            docstring); ``None`` counts in standardised units.
 
     Returns:
         A tuple ``(X_T, y_T)``: the ``N x D`` synthetic designs (the dtype of
@@ -92,6 +104,7 @@ def gradient_ascent(
             f"Gradient ascent diverged: step size {step_size} overflows the network's dtype "
             f"{p.dtype} (Adam computes in it)."
         )
+    scale = None if units is None else units.to(dtype=p.dtype, device=p.device)
     outs, preds = [], []
     starts = range(0, X.shape[0], batch_size)
     for lo in tqdm(
@@ -101,23 +114,44 @@ def gradient_ascent(
         leave=False,
     ):
         x0 = X[lo : lo + batch_size].to(dtype=p.dtype, device=p.device)
-        x = x0.clone().requires_grad_(True)
-        opt = torch.optim.Adam([x], lr=step_size) if optimizer == "adam" else None
-        for _ in range(steps):
-            (grad,) = torch.autograd.grad(surrogate(x).sum(), x)
-            if opt is not None:
-                x.grad = -grad
-                opt.step()
-            else:
-                with torch.no_grad():
-                    if optimizer == "normalized":
-                        rms = grad.square().mean(dim=-1, keepdim=True).sqrt()
-                        grad = grad / rms.clamp_min(1e-12)
-                    x += step_size * grad
-            if trust_radius is not None:
-                with torch.no_grad():
-                    _project_to_trust_region(x, x0, trust_radius)
-        with torch.no_grad():
-            preds.append(surrogate(x).squeeze(-1))
-            outs.append(x.detach().to(X.dtype))
+        x, y = _ascend_batch(surrogate, x0, steps, step_size, optimizer, trust_radius, scale)
+        preds.append(y)
+        outs.append(x.to(X.dtype))
     return torch.cat(outs), torch.cat(preds)
+
+
+def _ascend_batch(
+    surrogate: nn.Module,
+    x0: Tensor,
+    steps: int,
+    step_size: float,
+    optimizer: str,
+    trust_radius: float | None,
+    scale: Tensor | None,
+) -> tuple[Tensor, Tensor]:
+    """Ascend one batch: the rule moves ``u``, from ``x0`` (no ``scale``) or from 0
+    with the designs ``x = x0 + scale * u``."""
+    origin = x0 if scale is None else torch.zeros_like(x0)
+    u = origin.clone().requires_grad_(True)
+    opt = torch.optim.Adam([u], lr=step_size) if optimizer == "adam" else None
+
+    def designs(u: Tensor) -> Tensor:
+        return u if scale is None else x0 + scale * u
+
+    for _ in range(steps):
+        (grad,) = torch.autograd.grad(surrogate(designs(u)).sum(), u)
+        if opt is not None:
+            u.grad = -grad
+            opt.step()
+        else:
+            with torch.no_grad():
+                if optimizer == "normalized":
+                    rms = grad.square().mean(dim=-1, keepdim=True).sqrt()
+                    grad = grad / rms.clamp_min(1e-12)
+                u += step_size * grad
+        if trust_radius is not None:
+            with torch.no_grad():
+                _project_to_trust_region(u, origin, trust_radius)
+    with torch.no_grad():
+        x = designs(u).detach()
+        return x, surrogate(x).squeeze(-1)

@@ -123,6 +123,16 @@ class DEMOConfig:
     coordinate) around the starting design: a cap on how far D' may move from
     the offline data (paper: none)."""
 
+    ascent_units: Literal["standard", "design"] = "standard"
+    """The units the ascent's step size counts in (paper: the networks' space).
+    ``"standard"``: standardised encoded units, in which a continuous column's
+    unit is one offline standard deviation but a categorical position needs a
+    larger move the larger its alphabet (about 2.3 units to change a letter of
+    4, 4.6 of 20, with design-bench logits). ``"design"``: design units
+    (:meth:`~botorch_demo.encoding.DesignEncoder.design_units`): one offline
+    standard deviation of a continuous column, one logit gap of a categorical
+    position (the move that can change its letter), whatever the alphabet."""
+
     ascent_batch_size: int = 16384
     """Designs ascended together in one vectorised batch (memory knob only)."""
 
@@ -208,13 +218,33 @@ class DEMOConfig:
     ``False``: sample from the prior N(0, I) at t = 1 (the paper's "w/o editing"
     ablation, Table 3)."""
 
-    edit_source: Literal["offline", "ascent"] = "offline"
+    edit_source: Literal["offline", "ascent", "both"] = "offline"
     """Which designs are edited. ``"offline"``: the top-K offline designs (the
     paper). ``"ascent"``: the gradient-ascent outputs of the top-K offline designs
-    (the authors' later code, usually with ``pseudo_target=False``)."""
+    (the authors' later code, usually with ``pseudo_target=False``). ``"both"``:
+    alternately an offline design and an ascent output, down the ranking (the
+    top ``ceil(K/2)`` offline designs and the ascents of the top ``floor(K/2)``),
+    a portfolio of the two (not in the paper)."""
 
     m: int = 400
     """Noise level m of Eq. (9) (paper: 400)."""
+
+    edit_draws: int = 1
+    """Edits drawn per top design (paper: 1). With more than one, draw ``i``
+    (``0..edit_draws-1``) perturbs to the noise level ``m`` raised linearly
+    towards ``edit_max_m`` (:func:`~botorch_demo.editing.raised_noise_level`),
+    and the candidate of each top design is its draw with the highest surrogate
+    prediction. Not in the paper."""
+
+    edit_rounds: int = 1
+    """Rounds of editing (paper: 1). Each further round edits every candidate
+    again (with ``edit_draws`` draws) and keeps, per candidate, whichever of
+    the old and the new design the surrogate predicts higher: an iterated
+    search whose proposals come from the diffusion model. Not in the paper."""
+
+    edit_max_m: int | None = None
+    """Highest noise level of the ``edit_draws`` draws (``None``: every draw at
+    ``m``, differing only in its noise). Must lie in ``[m, M]``."""
 
     M: int = 1000
     """Number of discrete noise levels M (paper: 1000); m / M is the continuous
@@ -301,13 +331,18 @@ class DEMOConfig:
                 )
         if not self.m <= self.M:
             raise ValueError(f"DEMOConfig.m must lie in [0, M={self.M}], got {self.m}.")
+        if self.edit_max_m is not None and not self.m <= self.edit_max_m <= self.M:
+            raise ValueError(
+                f"DEMOConfig.edit_max_m must lie in [m={self.m}, M={self.M}] or be None, "
+                f"got {self.edit_max_m}."
+            )
         if not self.beta_min < self.beta_max:
             raise ValueError(
                 "DEMOConfig needs 0 < beta_min < beta_max, got "
                 f"beta_min={self.beta_min}, beta_max={self.beta_max}."
             )
-        if self.edit_source == "ascent" and not self.editing:
-            raise ValueError("DEMOConfig.edit_source='ascent' needs editing=True.")
+        if self.edit_source != "offline" and not self.editing:
+            raise ValueError(f"DEMOConfig.edit_source={self.edit_source!r} needs editing=True.")
 
     # ----------------------------------------------------------------- helpers
     def replace(self, **changes: Any) -> DEMOConfig:
@@ -393,6 +428,10 @@ class DEMOConfig:
             ascent_step_size_discrete=1e-1,
             ascent_optimizer="adam",
             ascent_trust_radius=None,
+            ascent_units="standard",
+            edit_draws=1,
+            edit_rounds=1,
+            edit_max_m=None,
             diffusion_epochs=1000,
             diffusion_batch_size=128,
             diffusion_lr=1e-3,
@@ -467,6 +506,7 @@ FIELD_PHASES: dict[str, str] = {
     "ascent_step_size_discrete": "ascent",
     "ascent_optimizer": "ascent",
     "ascent_trust_radius": "ascent",
+    "ascent_units": "ascent",
     "pseudo_target": "diffusion",
     "diffusion_hidden": "diffusion",
     "diffusion_layers": "diffusion",
@@ -487,6 +527,9 @@ FIELD_PHASES: dict[str, str] = {
     "editing": "generation",
     "edit_source": "generation",
     "m": "generation",
+    "edit_draws": "generation",
+    "edit_rounds": "generation",
+    "edit_max_m": "generation",
     "M": "generation",
     "sampler": "generation",
     "num_steps": "generation",
@@ -547,6 +590,8 @@ _LIMITS: dict[str, tuple[float, float, bool, bool]] = {
             "diffusion_epochs",
             "diffusion_batch_size",
             "reweight_bins",
+            "edit_draws",
+            "edit_rounds",
             "M",
             "num_steps",
         ),

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from botorch_demo.reach import Reach
+
 COLLAPSE_FRACTION = 0.5
 """A batch whose raw edits hold fewer than this fraction of distinct designs
 (relative to the number of candidates) is reported as collapsed."""
@@ -108,6 +110,8 @@ class GenerationDiagnostics:
         clamped: Whether those states were clamped back.
         collapsed: Whether ``n_distinct_raw < COLLAPSE_FRACTION * q``.
         messages: The warnings issued, as text.
+        reach: How far the candidates lie from the designs they were edited
+            from (``None`` without editing).
     """
 
     q: int
@@ -119,6 +123,7 @@ class GenerationDiagnostics:
     clamped: bool
     collapsed: bool
     messages: tuple[str, ...] = field(default_factory=tuple)
+    reach: Reach | None = None
 
     @property
     def diverged(self) -> bool:

@@ -14,6 +14,8 @@ degree of freedom per position. One-hot is offered for comparison.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -72,6 +74,31 @@ class DesignEncoder(nn.Module):
     def is_discrete(self) -> bool:
         """Whether any column is categorical (selects the discrete ascent step)."""
         return self.n_categorical > 0
+
+    def design_units(self) -> Tensor:
+        """Per encoded coordinate, one design unit in standardised units.
+
+        A design unit of a continuous column is one offline standard deviation;
+        of a categorical column, the distance in its embedding between the
+        chosen category and the others (the logit gap ``log(1 + s V / (1 - s))``
+        for design-bench logits with smoothing ``s``; 1 for one-hot): moving a
+        position's coordinates by about one unit can change its argmax, however
+        large the alphabet.
+
+        Returns:
+            ``D`` positive scales in the encoder's dtype and device.
+        """
+        units = torch.ones_like(self.std)
+        start = len(self.cont_idx)
+        for n_cat in self.categorical_features.values():
+            if self.encoding == "onehot":
+                width, gap = n_cat, 1.0
+            else:
+                s = self.smoothing
+                width, gap = n_cat - 1, math.log1p(s * n_cat / (1.0 - s)) if s < 1 else 1.0
+            units[start : start + width] = gap / self.std[start : start + width]
+            start += width
+        return units
 
     # --------------------------------------------------------------- encoding
     def _categorical_to_features(self, tokens: Tensor) -> Tensor:

@@ -23,6 +23,7 @@ from botorch_demo.config import ASCENT_FIELDS, SURROGATE_FIELDS, DEMOConfig
 from botorch_demo.diffusion import ScoreNetwork, fit_score_network
 from botorch_demo.encoding import DesignEncoder
 from botorch_demo.exceptions import DivergenceError
+from botorch_demo.reach import Reach, measure_reach
 from botorch_demo.rows import ranked_distinct_rows
 from botorch_demo.sde import VPSDE
 from botorch_demo.surrogate import build_surrogate, fit_surrogate
@@ -49,7 +50,8 @@ class FittedParts:
         synthetic_X: ``n x D`` D' (encoded), or ``None`` without gradient ascent.
         synthetic_y: ``n`` surrogate labels of D' (offline standard units), or ``None``.
         seconds: Wall-clock seconds per phase (``surrogate``, ``ascent``, ``diffusion``).
-        stats: Training statistics per trained network.
+        stats: Training statistics per trained network, and the reach of the
+            ascent (``"ascent"``: how far D' lies from the offline designs).
     """
 
     encoder: DesignEncoder
@@ -63,7 +65,7 @@ class FittedParts:
     synthetic_X: Tensor | None
     synthetic_y: Tensor | None
     seconds: dict[str, float] = field(default_factory=dict)
-    stats: dict[str, TrainStats] = field(default_factory=dict)
+    stats: dict[str, TrainStats | Reach] = field(default_factory=dict)
 
 
 class Reusable(Protocol):
@@ -110,7 +112,7 @@ def network_dtype(config: DEMOConfig, input_dtype: torch.dtype) -> torch.dtype:
 
 def needs_synthetic(config: DEMOConfig) -> bool:
     """Whether the configuration uses D' (to train on it, or to edit its designs)."""
-    return config.pseudo_target or config.edit_source == "ascent"
+    return config.pseudo_target or config.edit_source != "offline"
 
 
 def empty_parts(
@@ -230,6 +232,8 @@ def fit_parts(
     if parts.synthetic_X is not None and not reused_synthetic:
         parts.synthetic_X, parts.synthetic_y = _ascend(parts, config, Z)
     parts.seconds["ascent"] = time.perf_counter() - tic
+    if parts.synthetic_X is not None:
+        parts.stats["ascent"] = synthetic_reach(parts)
 
     tic = time.perf_counter()
     diff_X, diff_y = (parts.synthetic_X, parts.synthetic_y) if config.pseudo_target else (Z, y_std)
@@ -242,6 +246,16 @@ def fit_parts(
     parts.seconds["diffusion"] = time.perf_counter() - tic
     require_finite("Training the score network", parts.score_net.parameters(), "diffusion_lr")
     return parts
+
+
+def synthetic_reach(parts: FittedParts) -> Reach:
+    """How far the ascent moved the offline designs: D' decoded against them."""
+    return measure_reach(
+        parts.train_X,
+        parts.encoder.decode(parts.synthetic_X),
+        parts.encoder.categorical_features,
+        parts.train_X.std(dim=0),
+    )
 
 
 def _ascend(parts: FittedParts, config: DEMOConfig, Z: Tensor) -> tuple[Tensor, Tensor]:
@@ -261,6 +275,7 @@ def _ascend(parts: FittedParts, config: DEMOConfig, Z: Tensor) -> tuple[Tensor, 
             trust_radius=config.ascent_trust_radius,
             batch_size=config.ascent_batch_size,
             progress=config.progress,
+            units=parts.encoder.design_units() if config.ascent_units == "design" else None,
         )
     except DivergenceError as err:
         raise DivergenceError(

@@ -308,8 +308,10 @@ class DEMO(nn.Module):
                 f"generate() got unknown overrides {unknown}; allowed: {sorted(GENERATION_FIELDS)}."
             )
         cfg = self.config.replace(**overrides) if overrides else self.config
-        if cfg.edit_source == "ascent" and self.synthetic_X is None:
-            raise ValueError("edit_source='ascent' needs a model fitted with gradient-ascent data.")
+        if cfg.edit_source != "offline" and self.synthetic_X is None:
+            raise ValueError(
+                f"edit_source={cfg.edit_source!r} needs a model fitted with gradient-ascent data."
+            )
         validate_q(q, self.ranked_rows.numel() if cfg.editing else None)
         max_rounds = validate_count(max_rounds, "max_rounds", 0)
         if not isinstance(unique, bool):

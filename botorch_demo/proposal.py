@@ -36,6 +36,7 @@ from botorch_demo.editing import (
 from botorch_demo.encoding import DesignEncoder
 from botorch_demo.exceptions import CandidateShortfallError
 from botorch_demo.neighbours import best_new_mutants, best_unseen_designs
+from botorch_demo.reach import measure_reach
 from botorch_demo.rows import n_distinct, novel_rows
 from botorch_demo.sde import VPSDE
 from botorch_demo.validation import require_finite
@@ -104,6 +105,8 @@ def propose_batch(
     guard = SamplerGuard(model.score_net.state_bound(cfg.sampler_bound), cfg.sampler_clamp)
     sources = edit_sources(model, proposal.q, cfg) if cfg.editing else None
     cands = propose(model, cfg, proposal.q, sources, proposal.generator, proposal.feasible, guard)
+    for _ in range(cfg.edit_rounds - 1):
+        cands = refine(model, cfg, cands, proposal.generator, proposal.feasible, guard)
     n_raw = n_distinct(cands)
     if proposal.exclude is not None or proposal.unique:
         cands = fill_novel(model, proposal, cands, sources, guard)
@@ -112,12 +115,45 @@ def propose_batch(
     return cands, predicted, diagnostics
 
 
+def refine(
+    model: FittedModel,
+    cfg: DEMOConfig,
+    cands: Tensor,
+    generator: torch.Generator,
+    feasible: Feasible | None = None,
+    guard: SamplerGuard | None = None,
+) -> Tensor:
+    """One more round of editing: edit every candidate again, and keep per slot
+    whichever of the two designs the surrogate predicts higher."""
+    edited = propose(
+        model, cfg, cands.shape[0], model.encoder.encode(cands), generator, feasible, guard
+    )
+    better = model.predict(edited).squeeze(-1) > model.predict(cands).squeeze(-1)
+    return torch.where(better.unsqueeze(-1), edited, cands)
+
+
 def edit_sources(model: FittedModel, q: int, cfg: DEMOConfig) -> Tensor:
-    """Encoded starting points: the top-q offline designs, or their ascents."""
+    """Encoded starting points: the top-q offline designs, their ascents, or both
+    alternately (``edit_source``)."""
     rows = model.ranked_rows[:q]
     if cfg.edit_source == "ascent":
         return model.synthetic_X[rows]
-    return model.encoder.encode(model.train_X[rows])
+    offline = model.encoder.encode(model.train_X[rows])
+    if cfg.edit_source == "offline":
+        return offline
+    half = (q + 1) // 2
+    out = torch.empty_like(offline)
+    out[0::2] = offline[:half]
+    out[1::2] = model.synthetic_X[rows[: q - half]].to(offline)
+    return out
+
+
+def edit_levels(cfg: DEMOConfig) -> list[int]:
+    """Noise levels of the ``edit_draws`` draws: ``m`` raised linearly to ``edit_max_m``."""
+    top = cfg.m if cfg.edit_max_m is None else cfg.edit_max_m
+    if cfg.edit_draws == 1:
+        return [cfg.m]
+    return [raised_noise_level(cfg.m, top, i, cfg.edit_draws - 1) for i in range(cfg.edit_draws)]
 
 
 def propose(
@@ -131,9 +167,34 @@ def propose(
 ) -> Tensor:
     """Edit ``sources`` (Eq. 9), or sample ``n`` designs from the prior without them.
 
+    With ``edit_draws > 1`` every slot gets that many draws (at the noise levels
+    of :func:`edit_levels`) and keeps the one the surrogate predicts highest.
+
     Returns:
         ``n x d`` raw designs, made feasible when ``feasible`` is given.
     """
+    draws = [
+        _draw(model, cfg.replace(m=m), n, sources, generator, feasible, guard)
+        for m in edit_levels(cfg)
+    ]
+    if len(draws) == 1:
+        return draws[0]
+    X = torch.stack(draws)
+    predicted = model.predict(X.reshape(-1, X.shape[-1])).reshape(len(draws), n)
+    best = predicted.argmax(dim=0)
+    return X[best, torch.arange(n, device=X.device)]
+
+
+def _draw(
+    model: FittedModel,
+    cfg: DEMOConfig,
+    n: int,
+    sources: Tensor | None,
+    generator: torch.Generator,
+    feasible: Feasible | None,
+    guard: SamplerGuard | None,
+) -> Tensor:
+    """One edit of each source (or ``n`` prior samples), decoded and made feasible."""
     guidance = Guidance(
         target_score=cfg.target_score,
         guidance_weight=cfg.guidance_weight,
@@ -218,7 +279,9 @@ def fill_novel(
                 cands = proposal.feasible(cands)
             continue
         src = None if sources is None or r > ramp else sources[pending]
-        retry = cfg.replace(m=raised_noise_level(cfg.m, cfg.M, r, ramp))
+        m_r = raised_noise_level(cfg.m, cfg.M, r, ramp)
+        top = None if cfg.edit_max_m is None else max(cfg.edit_max_m, m_r)
+        retry = cfg.replace(m=m_r, edit_max_m=top)
         cands = propose(
             model, retry, pending.numel(), src, proposal.generator, proposal.feasible, guard
         )
@@ -289,10 +352,12 @@ def diagnose(
         The diagnostics.
     """
     q = cands.shape[0]
-    above = None
+    above = reach = None
     if sources is not None:
-        src_pred = model.predict(model.encoder.decode(sources).to(model.train_X)).squeeze(-1)
-        above = int((predicted > src_pred).sum())
+        start = model.encoder.decode(sources).to(model.train_X)
+        above = int((model.predict(start).squeeze(-1) < predicted).sum())
+        cats = model.encoder.categorical_features
+        reach = measure_reach(start, cands, cats, model.train_X.std(dim=0))
     messages = []
     if guard.diverged:
         messages.append(divergence_message(guard))
@@ -311,4 +376,5 @@ def diagnose(
         clamped=guard.clamp and guard.diverged,
         collapsed=collapsed,
         messages=tuple(messages),
+        reach=reach,
     )

@@ -135,3 +135,55 @@ def test_a_trust_region_out_of_reach_changes_nothing(x0: torch.Tensor) -> None:
 def test_trust_radius_must_be_positive(x0: torch.Tensor) -> None:
     with pytest.raises(ValueError, match="trust_radius"):
         _run(x0, W, steps=1, step_size=0.1, trust_radius=0.0)
+
+
+def test_units_scale_each_coordinates_reach():
+    # A linear surrogate: Adam moves every coordinate by about the step size per
+    # step, so with units the moves are the units times the unit-free moves.
+    surrogate = torch.nn.Linear(3, 1, bias=False)
+    with torch.no_grad():
+        surrogate.weight.copy_(torch.tensor([[1.0, -2.0, 0.5]]))
+    surrogate.requires_grad_(False)
+    X = torch.zeros(4, 3)
+    units = torch.tensor([1.0, 2.0, 4.0])
+    plain, _ = gradient_ascent(surrogate, X, steps=10, step_size=0.1, optimizer="adam")
+    scaled, _ = gradient_ascent(
+        surrogate, X, steps=10, step_size=0.1, optimizer="adam", units=units
+    )
+    torch.testing.assert_close(scaled, plain * units)
+    torch.testing.assert_close(plain[0], torch.tensor([1.0, -1.0, 1.0]), atol=1e-5, rtol=0)
+
+
+def test_without_units_the_ascent_moves_the_designs_themselves():
+    # units=None keeps the designs as the optimised tensor (the standardised space)
+    gen = torch.Generator().manual_seed(0)
+    surrogate = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    surrogate.requires_grad_(False)
+    X = torch.randn(6, 2, generator=gen)
+    x = X.clone().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=0.05)
+    for _ in range(5):
+        (grad,) = torch.autograd.grad(surrogate(x).sum(), x)
+        x.grad = -grad
+        opt.step()
+    out, _ = gradient_ascent(surrogate, X, steps=5, step_size=0.05, optimizer="adam")
+    assert torch.equal(out, x.detach())
+
+
+def test_a_trust_radius_counts_in_units():
+    surrogate = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        surrogate.weight.copy_(torch.tensor([[1.0, 1.0]]))
+    surrogate.requires_grad_(False)
+    units = torch.tensor([1.0, 3.0])
+    out, _ = gradient_ascent(
+        surrogate,
+        torch.zeros(1, 2),
+        steps=50,
+        step_size=0.5,
+        optimizer="sgd",
+        trust_radius=0.2,
+        units=units,
+    )
+    # the RMS move in units is at most the radius: u = out / units
+    assert float((out / units).square().mean().sqrt()) <= 0.2 + 1e-6

@@ -236,3 +236,16 @@ def test_the_context_of_a_variant(tmp_path, tiny_profile, temp_method) -> None:
     assert seen["generation"] == {"m": 100}
     profile_fields = dataclasses.asdict(tiny_profile)
     assert profile_fields["demo"]["m"] == 400  # the run's profile is left alone
+
+
+def test_demo_and_grad_cells_record_how_far_the_designs_moved(tmp_path, tiny_profile) -> None:
+    run = run_cells([TASK], "demo,grad", 1, tiny_profile, tmp_path)
+    demo, grad = (run.records[CellKey(TASK, m, 0)]["info"] for m in ("demo", "grad"))
+    assert demo["reach_ascent"] == grad["reach_ascent"]  # one shared D'
+    for reach in (demo["reach_ascent"], demo["reach_edits"]):
+        assert 0.0 <= reach["positions_changed"] <= 6.0  # seq-l6-v5: 6 positions
+        assert reach["fraction_changed"] == pytest.approx(reach["positions_changed"] / 6)
+        assert reach["sd_moved"] is None  # no continuous columns
+        assert 0.0 <= reach["unchanged"] <= 1.0
+    # The edits leave their sources (m = 400 of 1000 noises them far enough).
+    assert demo["reach_edits"]["unchanged"] < 1.0

@@ -128,3 +128,28 @@ def test_config_normalises_integer_like_and_numeric_values(
 ) -> None:
     value = getattr(DEMOConfig.smoke(**kwargs), field)
     assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        (dict(edit_draws=0), "edit_draws must be >= 1"),
+        (dict(edit_rounds=0), "edit_rounds must be >= 1"),
+        (dict(m=400, edit_max_m=300), "edit_max_m must lie in"),
+        (dict(m=400, edit_max_m=1200), "edit_max_m must lie in"),
+        (dict(ascent_units="logits"), "ascent_units must be one of"),
+        (dict(edit_source="both", editing=False), "needs editing=True"),
+    ],
+)
+def test_the_reach_and_draw_fields_are_checked(kwargs, fragment):
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        DEMOConfig(**kwargs)
+
+
+def test_every_field_belongs_to_one_phase():
+    from botorch_demo.config import FIELD_PHASES, GENERATION_FIELDS
+
+    assert set(FIELD_PHASES) == {f.name for f in dataclasses.fields(DEMOConfig)}
+    for name in ("edit_draws", "edit_rounds", "edit_max_m", "edit_source", "m"):
+        assert name in GENERATION_FIELDS
+    assert FIELD_PHASES["ascent_units"] == "ascent"

@@ -73,3 +73,27 @@ def test_state_dict_round_trip(mixed) -> None:
     other = DesignEncoder(bounds, cats)
     other.load_state_dict(enc.state_dict())
     torch.testing.assert_close(other.encode(X), enc.encode(X), rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("encoding", ["logits", "onehot"])
+def test_design_units_are_one_sd_or_one_letter_change(encoding):
+    X = torch.tensor([[0.1, 0.0], [0.9, 1.0], [0.5, 3.0], [0.3, 2.0], [0.7, 1.0]])
+    bounds = torch.tensor([[0.0, 0.0], [1.0, 3.0]])
+    enc = DesignEncoder(bounds, {1: 4}, encoding, smoothing=0.6).fit(X)
+    units = enc.design_units()
+    assert units.shape == (enc.encoded_dim,)
+    assert units[0] == 1.0  # continuous: one offline SD is one standardised unit
+    gap = math.log1p(0.6 * 4 / 0.4) if encoding == "logits" else 1.0
+    torch.testing.assert_close(units[1:], gap / enc.std[1:])
+    # moving every coordinate of the position by a little more than one unit away
+    # from its letter (its own coordinate down, the others up) changes the letter;
+    # exactly one unit ties the letter with the others
+    for row in (0, 2):
+        letter = int(X[row, 1])
+        sign = torch.ones(enc.encoded_dim)
+        sign[0] = 0.0
+        own = 1 + letter - (1 if encoding == "logits" else 0)
+        if own >= 1:
+            sign[own] = -1.0
+        moved = enc.encode(X[row : row + 1]) + 1.05 * sign * units
+        assert int(enc.decode(moved)[0, 1]) != letter

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from botorch_demo import DEMO
+from botorch_demo import DEMO, DEMOConfig
+from botorch_demo.proposal import edit_levels, edit_sources
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +112,49 @@ def test_guidance_weight_reaches_the_sampler(trained_model: DEMO) -> None:
     assert not torch.allclose(guided, plain)
     stronger, _ = trained_model.generate(16, seed=0, guidance_weight=4.0)
     assert not torch.allclose(guided, stronger)
+
+
+@pytest.mark.parametrize(
+    ("m", "top", "draws", "levels"),
+    [(400, None, 1, [400]), (400, None, 3, [400, 400, 400]), (400, 800, 3, [400, 600, 800])],
+)
+def test_edit_levels_rise_from_m_to_edit_max_m(m, top, draws, levels):
+
+    assert edit_levels(DEMOConfig(m=m, edit_draws=draws, edit_max_m=top)) == levels
+
+
+def test_each_slot_keeps_its_best_draw(trained_model):
+    model = trained_model
+    one, pred_one = model.generate(16, seed=3)
+    many, pred_many = model.generate(16, seed=3, edit_draws=4, edit_max_m=600)
+    # the first draw of each slot is the single-draw edit, so the kept draw is
+    # predicted at least as high, slot by slot
+    assert (pred_many >= pred_one - 1e-9).all()
+    assert many.shape == one.shape
+
+
+def test_more_rounds_never_lower_a_slots_prediction(trained_model):
+    model = trained_model
+    _, one = model.generate(16, seed=5)
+    _, two = model.generate(16, seed=5, edit_rounds=2)
+    assert (two >= one - 1e-9).all()
+    assert model.diagnostics.reach is not None
+
+
+def test_both_sources_alternate_offline_designs_and_their_ascents(trained_model):
+    model = trained_model
+    cfg = model.config.replace(edit_source="both")
+    sources = edit_sources(model, 5, cfg)
+    rows = model.ranked_rows
+    torch.testing.assert_close(sources[0::2], model.encoder.encode(model.train_X[rows[:3]]))
+    torch.testing.assert_close(sources[1::2], model.synthetic_X[rows[:2]])
+    cands, _ = model.generate(5, seed=0, edit_source="both")
+    assert cands.shape == (5, model.train_X.shape[-1])
+
+
+def test_edit_sources_that_need_d_prime_are_refused_without_it(make_quadratic, tiny_config):
+    X, Y, bounds = make_quadratic()
+    model = DEMO(tiny_config.replace(pseudo_target=False)).fit(X, Y, bounds, seed=0)
+    for source in ("ascent", "both"):
+        with pytest.raises(ValueError, match="gradient-ascent data"):
+            model.generate(4, seed=0, edit_source=source)

@@ -93,7 +93,9 @@ def test_enumerable_tasks_have_exact_normalisers(name: str, make_sequence_space)
     assert space_size(name) == y.shape[0]
 
 
-@pytest.mark.parametrize("name", ["seq-l12-v4", "seq-l16-v8", "seq-l24-v20"])
+@pytest.mark.parametrize(
+    "name", ["seq-l12-v4", "seq-l16-v8", "seq-l24-v20", "seq-l32-v20", "seq-l48-v20"]
+)
 def test_large_tasks_optimum_beats_the_sample(name: str) -> None:
     data = generate(name)
     assert float(data.oracle(data.optimum)) == data.y_max

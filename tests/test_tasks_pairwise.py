@@ -56,3 +56,39 @@ def test_variable_elimination_is_exact(
         value, tokens = pairwise_optimum(m, maximize)
         assert round(abs(value - float(reference)), 10) == 0
         assert round(abs(float(m(tokens[None])) - float(reference)), 10) == 0
+
+
+def test_max_span_bounds_the_long_range_pairs() -> None:
+    m = PairwiseSequenceModel.from_seed(40, 5, 12, seed=4, max_span=6)
+    spans = (m.pairs[:, 1] - m.pairs[:, 0]).tolist()
+    assert spans.count(1) == 39  # every neighbour pair
+    long_range = [s for s in spans if s > 1]
+    assert len(long_range) == 12 and min(long_range) >= 3 and max(long_range) <= 6
+    with pytest.raises(ValueError, match="num_long_range"):
+        PairwiseSequenceModel.from_seed(6, 3, 20, seed=0, max_span=4)
+
+
+def test_variable_elimination_is_exact_with_short_contacts(make_sequence_space) -> None:
+    m = PairwiseSequenceModel.from_seed(9, 3, 5, seed=5, max_span=4)
+    y = m(make_sequence_space(9, 3))
+    value, tokens = pairwise_optimum(m)
+    assert round(abs(value - float(y.max())), 10) == 0
+    assert float(m(tokens[None])) == pytest.approx(value, abs=1e-10)
+
+
+@pytest.mark.parametrize("name", ["seq-l32-v20", "seq-l48-v20"])
+def test_protein_like_optimum_is_attained_and_no_single_letter_improves_it(name: str) -> None:
+    from botorch_demo.tasks.generated import sequence_model
+    from botorch_demo.tasks.suite import SUITE_TASKS
+
+    m = sequence_model(SUITE_TASKS[name])
+    assert m.num_categories == 20
+    value, tokens = pairwise_optimum(m)
+    assert float(m(tokens[None])) == pytest.approx(value, abs=1e-9)
+    mutants = tokens.repeat(m.length * 20, 1)
+    mutants[torch.arange(m.length * 20), torch.arange(m.length).repeat_interleave(20)] = (
+        torch.arange(20).repeat(m.length)
+    )
+    assert float(m(mutants).max()) <= value + 1e-9
+    low, _ = pairwise_optimum(m, maximize=False)
+    assert low < value

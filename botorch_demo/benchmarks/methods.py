@@ -326,7 +326,9 @@ def _sampling(model: str, editing: bool, phase: str) -> Callable[[MethodContext]
         editing: Edit the top-K offline designs (``True``) or sample from N(0, I).
         phase: Progress text while it generates.
 
-    The cell's ``info`` holds the guards' counts of ``model.diagnostics``.
+    The cell's ``info`` holds the guards' counts of ``model.diagnostics``, the
+    reach of the edits from their sources (``reach_edits``) and of D' from the
+    offline designs (``reach_ascent``; :mod:`botorch_demo.reach`).
     """
 
     def run(ctx: MethodContext) -> MethodOutput:
@@ -341,15 +343,24 @@ def _sampling(model: str, editing: bool, phase: str) -> Callable[[MethodContext]
             "n_states_outside": d.n_states_outside,
             "collapsed": d.collapsed,
         }
-        return MethodOutput(X, pred, {"diagnostics": diagnostics})
+        info: dict[str, Any] = {"diagnostics": diagnostics, **_ascent_reach(fitted)}
+        if d.reach is not None:
+            info["reach_edits"] = d.reach.to_dict()
+        return MethodOutput(X, pred, info)
 
     return run
+
+
+def _ascent_reach(fitted: Any) -> dict[str, Any]:
+    """``{"reach_ascent": ...}``: how far D' lies from the offline designs, if fitted."""
+    reach = fitted.fit_stats.get("ascent")
+    return {} if reach is None else {"reach_ascent": reach.to_dict()}
 
 
 def _grad(ctx: MethodContext) -> MethodOutput:
     model = ctx.shared.pseudo_target_model(diffusion=False)
     X, pred = model.ascent_candidates(ctx.q)
-    return MethodOutput(X, pred)
+    return MethodOutput(X, pred, _ascent_reach(model))
 
 
 def _cma_es(ctx: MethodContext) -> MethodOutput:

@@ -87,7 +87,7 @@ def sequence_model(task: SuiteTask) -> PairwiseSequenceModel:
         raise ValueError(f"{task.name} is not a sequence or mixed task.")
     length = task.dim - task.num_continuous
     return PairwiseSequenceModel.from_seed(
-        length, task.num_categories, task.num_long_range, task.seed
+        length, task.num_categories, task.num_long_range, task.seed, max_span=task.max_span
     )
 
 
@@ -270,7 +270,9 @@ def _describe(task: SuiteTask) -> str:
     length = task.dim - task.num_continuous
     text = (
         f"pairwise sequence model, L = {length}, V = {task.num_categories}, neighbours and "
-        f"{task.num_long_range} long-range pairs, weights from seed {task.seed}"
+        f"{task.num_long_range} long-range pairs"
+        + ("" if task.max_span is None else f" at most {task.max_span} apart")
+        + f", weights from seed {task.seed}"
     )
     if task.kind == "mixed":
         return (

@@ -51,6 +51,7 @@ class PairwiseSequenceModel:
         num_long_range: int,
         seed: int,
         pair_scale: float = 0.7,
+        max_span: int | None = None,
     ) -> PairwiseSequenceModel:
         """Draw the weights from a fixed seed.
 
@@ -64,6 +65,9 @@ class PairwiseSequenceModel:
             num_long_range: Number of long-range pairs (0 allowed).
             seed: Seed of the ``torch.Generator`` that draws everything.
             pair_scale: Standard deviation of the pairwise weights.
+            max_span: If set, long-range pairs are at most this far apart (contacts
+                that are far in the sequence but near in space, as in a folded
+                protein, while the exact optimum stays cheap).
 
         Returns:
             The model (CPU, float64).
@@ -75,7 +79,8 @@ class PairwiseSequenceModel:
             raise ValueError(
                 f"Need length >= 2 and num_categories >= 2, got {length}, {num_categories}."
             )
-        far = [(i, j) for i in range(length) for j in range(i + 3, length)]
+        last = length if max_span is None else max_span + 1
+        far = [(i, j) for i in range(length) for j in range(i + 3, min(length, i + last))]
         if not 0 <= num_long_range <= len(far):
             raise ValueError(
                 f"num_long_range must be in 0..{len(far)} for length {length}, "

@@ -1,15 +1,18 @@
 """The task suites: the robustness suite's task definitions and the named task lists.
 
-The robustness suite holds twelve tasks with exact oracles and no downloads
+The robustness suite holds fourteen tasks with exact oracles and no downloads
 (:data:`SUITE_TASKS`), registered beside the paper's (``load_task("ackley-10")``,
 ``list_tasks()``):
 
 * six continuous BoTorch test functions (:mod:`botorch.test_functions.synthetic`),
   maximised (``y = -f(x)``), at 6 to 60 dimensions;
-* five categorical sequence tasks, ``seq-l<L>-v<V>``: a score that is a sum of
+* seven categorical sequence tasks, ``seq-l<L>-v<V>``: a score that is a sum of
   per-position weights and pairwise weights of neighbours and of a few long-range
   position pairs, all drawn from a fixed seed
-  (:class:`~botorch_demo.tasks.pairwise.PairwiseSequenceModel`);
+  (:class:`~botorch_demo.tasks.pairwise.PairwiseSequenceModel`); the two
+  protein-like ones (20 letters, 32 and 48 positions) have long-range contacts
+  up to 8 positions apart, few enough overlapping that the exact optimum stays
+  cheap;
 * one mixed task with continuous and categorical columns
   (:class:`~botorch_demo.tasks.oracles.MixedOracle`).
 
@@ -17,7 +20,7 @@ The robustness suite holds twelve tasks with exact oracles and no downloads
 normalisation constants from these definitions and registers them.
 
 Suites (:data:`SUITES`) name task lists for the benchmark harness:
-``"robustness"`` (these twelve) and ``"paper"`` (TF Bind 8, TF Bind 10, Levy).
+``"robustness"`` (these fourteen) and ``"paper"`` (TF Bind 8, TF Bind 10, Levy).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class SuiteTask:
         function: BoTorch class name (synthetic tasks).
         num_categories: Alphabet size (sequence and mixed tasks).
         num_long_range: Long-range pairs (sequence and mixed tasks).
+        max_span: Largest distance of a long-range pair (``None``: any).
         num_continuous: Continuous columns (mixed task).
         description: One line for ``task.info.provenance`` and the docs.
     """
@@ -50,6 +54,7 @@ class SuiteTask:
     function: str | None = None
     num_categories: int | None = None
     num_long_range: int = 0
+    max_span: int | None = None
     num_continuous: int = 0
     description: str = field(default="", compare=False)
 
@@ -68,6 +73,12 @@ SUITE_TASKS: dict[str, SuiteTask] = {
         SuiteTask("seq-l12-v4", "sequence", 12, 203, num_categories=4, num_long_range=3),
         SuiteTask("seq-l16-v8", "sequence", 16, 204, num_categories=8, num_long_range=3),
         SuiteTask("seq-l24-v20", "sequence", 24, 205, num_categories=20, num_long_range=2),
+        SuiteTask(
+            "seq-l32-v20", "sequence", 32, 206, num_categories=20, num_long_range=6, max_span=8
+        ),
+        SuiteTask(
+            "seq-l48-v20", "sequence", 48, 207, num_categories=20, num_long_range=9, max_span=8
+        ),
         SuiteTask(
             "mixed-10",
             "mixed",

@@ -24,7 +24,6 @@ SMALL = DEMOConfig.smoke(
 )
 
 
-@pytest.mark.slow
 def test_continuous_levy_offline_worse_half() -> None:
     d = 8
     f = Levy(dim=d, negate=True).to(torch.float64)
@@ -42,7 +41,6 @@ def test_continuous_levy_offline_worse_half() -> None:
     assert (true > Y.max()).double().mean().item() > 0.1
 
 
-@pytest.mark.slow
 def test_categorical_tf_bind_8() -> None:
     task = load_task("tfbind8")
     cands, _ = gen_candidates_demo(

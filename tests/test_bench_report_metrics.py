@@ -51,3 +51,35 @@ def test_cells_without_the_extra_metrics_still_report() -> None:
     assert row["p80_mean"] is None
     text = markdown_text([row], [], ["seq-l8-v4"], ["grad"], {"grad": "Grad"}, META)
     assert "## 80th percentile" in text
+
+
+def test_reach_of_d_prime_and_of_the_edits_in_summary_csv_and_markdown() -> None:
+    def reach(positions: float, sd: float | None = None) -> dict:
+        return {"positions_changed": positions, "sd_moved": sd, "unchanged": 0.0}
+
+    records = [
+        cell_record(s, info={"reach_ascent": reach(1.0 + s), "reach_edits": reach(3.0, 0.5)})
+        for s in (0, 1)
+    ]
+    (row,) = summarize(records)
+    assert row["reach_ascent_positions_changed"] == 1.5
+    assert row["reach_ascent_sd_moved"] is None
+    assert row["reach_edits_sd_moved"] == 0.5
+    lines = csv_text(records).splitlines()
+    header = lines[0].split(",")
+    assert header[-4:] == [
+        "reach_ascent_positions_changed",
+        "reach_ascent_sd_moved",
+        "reach_edits_positions_changed",
+        "reach_edits_sd_moved",
+    ]
+    assert lines[1].split(",")[-4:] == ["1.0", "", "3.0", "0.5"]
+    text = markdown_text([row], [], ["seq-l8-v4"], ["grad"], {"grad": "Grad"}, META)
+    assert "## Reach (how far the designs moved)" in text
+    assert "| Grad | 1.50 pos | 3.00 pos, 0.50 SD |" in text
+
+
+def test_no_reach_table_without_reaches() -> None:
+    (row,) = summarize([cell_record(0)])
+    text = markdown_text([row], [], ["seq-l8-v4"], ["grad"], {"grad": "Grad"}, META)
+    assert "## Reach" not in text

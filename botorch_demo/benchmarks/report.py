@@ -56,6 +56,10 @@ CSV_COLUMNS = (
     "standalone_seconds",
     "own_seconds",
     "device",
+    "reach_ascent_positions_changed",
+    "reach_ascent_sd_moved",
+    "reach_edits_positions_changed",
+    "reach_edits_sd_moved",
 )
 
 METRICS = ("p100", "p50", "proportion_above_d_best")
@@ -83,6 +87,11 @@ def _mean_se(values: Sequence[float]) -> tuple[float, float | None]:
         mean, se = mean_and_stderr(list(values))
         return float(mean), float(se)
     return float(values[0]), None
+
+
+#: Reaches a cell's ``info`` may hold (:mod:`botorch_demo.reach`): of D' from the
+#: offline designs, and of the edits from the designs they were edited from.
+REACHES = ("reach_ascent", "reach_edits")
 
 
 def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -116,6 +125,12 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 (None, None) if any(v is None for v in values) else _mean_se(values)
             )
         row["n_distinct_mean"] = sum(r["n_distinct"] for r in cells) / len(cells)
+        for which in REACHES:
+            for part in ("positions_changed", "sd_moved"):
+                values = [((r.get("info") or {}).get(which) or {}).get(part) for r in cells]
+                row[f"{which}_{part}"] = (
+                    None if any(v is None for v in values) else sum(values) / len(values)
+                )
         for name, fn in (
             ("seconds", attributed_seconds),
             ("standalone_seconds", standalone_seconds),
@@ -220,6 +235,10 @@ def csv_text(records: Sequence[dict[str, Any]]) -> str:
         row["seconds"] = round(attributed_seconds(r), 3)
         row["standalone_seconds"] = round(standalone_seconds(r), 3)
         row["own_seconds"] = round(float(r["own_seconds"]), 3)
+        for which in REACHES:
+            reach = (r.get("info") or {}).get(which) or {}
+            for part in ("positions_changed", "sd_moved"):
+                row[f"{which}_{part}"] = reach.get(part)
         writer.writerow(row)
     return buf.getvalue()
 
@@ -320,6 +339,7 @@ def markdown_text(
     ]
     out += _score_tables(summary, tables, d_best)
     out += _metric_tables(tables, d_best)
+    out += _reach_table(summary, tables)
     out += _cost_tables(tables, sharing, meta["q"])
     out += [
         "",
@@ -379,6 +399,41 @@ def _metric_tables(tables: _Tables, d_best: Mapping[str, float]) -> list[str]:
     out += tables.header(["method", *tables.tasks])
     out += tables.per_task(
         lambda r: [_fmt(r["proportion_above_d_best_mean"], r["proportion_above_d_best_se"])]
+    )
+    return out
+
+
+def _reach_text(row: Mapping[str, Any], which: str) -> str:
+    """``"1.6 pos"``, ``"0.85 SD"`` or both for a mixed task; ``"–"`` without a reach."""
+    parts = []
+    positions, sd = row.get(f"{which}_positions_changed"), row.get(f"{which}_sd_moved")
+    if positions is not None:
+        parts.append(f"{positions:.2f} pos")
+    if sd is not None:
+        parts.append(f"{sd:.2f} SD")
+    return ", ".join(parts) or "–"
+
+
+def _reach_table(summary: Sequence[dict[str, Any]], tables: _Tables) -> list[str]:
+    """How far D' and the edits moved, for the methods whose cells record it."""
+    if not any(_reach_text(r, w) != "–" for r in summary for w in REACHES):
+        return []
+    out = [
+        "",
+        "## Reach (how far the designs moved)",
+        "",
+        "*D'*: the gradient-ascent designs against the offline designs they started from; "
+        "*edits*: the candidates against the designs they were edited from. *pos*: "
+        "categorical positions changed per design; *SD*: root-mean-square move of the "
+        "continuous columns in offline standard deviations. Mean over seeds.",
+        "",
+        *tables.header(
+            ["method", *(f"{t} {kind}" for t in tables.tasks for kind in ("D'", "edits"))]
+        ),
+    ]
+    out += tables.per_task(
+        lambda r: [_reach_text(r, w) for w in REACHES],
+        missing=("–", "–"),
     )
     return out
 

@@ -21,9 +21,11 @@ record (every round's row) and tensors are stored as a finished cell.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +151,31 @@ def run_campaign_remote(job: CampaignJob) -> dict[CellKey, dict[str, Any]]:
     return run_campaign_cell(job, lambda kind, text: None)
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Ax's INFO lines silenced for one cell (levels restored afterwards).
+
+    Ax gives some of its loggers (e.g. ``ax.api.client``) their own INFO level,
+    so those are raised to WARNING one by one, besides the parents that
+    :func:`~botorch_demo.benchmarks.bo_qei._quiet_ax` raises.
+    """
+    names = [
+        name
+        for name in list(logging.root.manager.loggerDict)
+        if name.startswith(("ax.", "botorch_demo.ax"))
+    ]
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(lg.level, logging.WARNING))
+    try:
+        with _quiet_ax():
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def _resume(rounds: RoundStore, fingerprint: str, key: CellKey) -> RoundState | None:
     try:
         return rounds.latest(fingerprint)
@@ -172,7 +199,7 @@ def _run(
     rounds = RoundStore(store, key)
     state = _resume(rounds, fingerprint, key)
     names = [_parameter_name(c) for c in range(task.dim)]
-    with _quiet_ax():
+    with _quiet():
         if state is None:
             report("phase", f"{key}: attaching the offline data")
             client = new_campaign_client(task, settings, key.seed)

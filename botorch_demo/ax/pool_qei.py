@@ -168,7 +168,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             UnsupportedError: For several objectives, outcome constraints,
                 fixed features or linear parameter constraints.
         """
-        _, sign = single_objective(torch_opt_config)
+        outcome, _ = single_objective(torch_opt_config)
         if torch_opt_config.outcome_constraints is not None:
             raise UnsupportedError("The DEMO-pool node does not support outcome constraints.")
         if torch_opt_config.fixed_features or torch_opt_config.linear_constraints is not None:
@@ -188,7 +188,11 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
                 chosen = free[:n]
         metadata: dict[str, Any] = {"batch_selection": "qlognei_over_demo_edits"}
         if chosen is None:
-            batch = self._pool_batch(max(self.batch_size, n), search_space_digest, sign, pending_X)
+            weights = torch_opt_config.objective_weights
+            weights = weights.reshape(-1, weights.shape[-1])[0]
+            batch = self._pool_batch(
+                max(self.batch_size, n), search_space_digest, outcome, weights, pending_X
+            )
             self._pool = (key, batch)
             chosen = batch[:n]
         metadata[POOL_MODEL_KEY] = self.demo_cache.key
@@ -207,11 +211,19 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         )
 
     def _pool_batch(
-        self, q: int, digest: SearchSpaceDigest, sign: float, pending_X: Tensor | None
+        self,
+        q: int,
+        digest: SearchSpaceDigest,
+        outcome: int,
+        weights: Tensor,
+        pending_X: Tensor | None,
     ) -> Tensor:
-        """Trains (or keeps) DEMO on all observations, edits the best designs and
-        returns up to ``q`` of the new ones in the order qLogNEI chose them."""
-        dataset = self._fit_args["datasets"][0]
+        """Trains (or keeps) DEMO on all observations of the objective (outcome
+        ``outcome``), edits the best designs and returns up to ``q`` of the new
+        ones in the order qLogNEI (objective ``weights`` over the GP's outputs)
+        chose them."""
+        dataset = self._fit_args["datasets"][outcome]
+        sign = float(torch.sign(weights[outcome]))
         X, Y = dataset.X, dataset.Y
         encoding = DesignEncoding.from_digest(digest, dtype=X.dtype, device=X.device)
         from_demo = torch.zeros(X.shape[0], dtype=torch.bool, device=X.device)
@@ -234,8 +246,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             return pool
         acqf = qLogNoisyExpectedImprovement(
             model=self.surrogate.model,
-            X_baseline=self.surrogate.training_data[0].X,
-            objective=LinearMCObjective(weights=X.new_tensor([sign])),
+            X_baseline=self.surrogate.training_data[outcome].X,
+            objective=LinearMCObjective(weights=weights.to(X)),
             X_pending=pending_X,
             prune_baseline=True,
         )

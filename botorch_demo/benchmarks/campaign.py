@@ -268,7 +268,7 @@ def write_campaign_outputs(
         "k0": settings.k0,
         "batch": settings.batch,
         "rounds": rounds,
-        "seeds": ", ".join(map(str, results["seeds"])),
+        "seeds": f"{len(results['seeds'])} ({', '.join(map(str, results['seeds']))})",
         "created": created,
     }
     atomic_write_json(files["json"], results)

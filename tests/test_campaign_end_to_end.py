@@ -5,6 +5,7 @@ abandoned trial and a reload from SQLite mid-round."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,30 @@ def test_strategy_survives_failed_and_abandoned_trials_and_a_reload_mid_round(
     assert statuses.count(TrialStatus.ABANDONED) == 1
     designs = [tf8_design(t.arm.parameters) for t in experiment.trials.values()]
     assert len(set(designs)) == len(designs)
+
+
+@pytest.mark.slow
+def test_cells_run_on_an_executor(tmp_path: Path) -> None:
+    threads = torch.get_num_threads()  # the worker sets its own, in this process
+    try:
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            result = run_campaign(
+                tasks=[TASK],
+                strategies=["demo-every-round"],
+                seeds=[3],
+                profile="smoke",
+                k0=8,
+                batch=4,
+                rounds=0,
+                out=tmp_path,
+                progress=False,
+                executor=executor,
+                threads_per_cell=1,
+            )
+    finally:
+        torch.set_num_threads(threads)
+    key = CellKey(TASK, "demo-every-round", 3)
+    assert result.computed == [key]
+    record = CellStore(tmp_path).verify(key)
+    assert record["executor"] == "ThreadPoolExecutor" and record["torch_threads"] == 1
+    assert [row["n_evaluated"] for row in record["rows"]] == [8]

@@ -5,6 +5,8 @@ abandoned trial and a reload from SQLite mid-round."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from botorch_demo.ax import (
 from botorch_demo.ax._ax_private import client_experiment, generation_node_name
 from botorch_demo.benchmarks import campaign_cell
 from botorch_demo.benchmarks.campaign import STRATEGIES, run_campaign
+from botorch_demo.benchmarks.campaign_store import client_snapshot
 from botorch_demo.benchmarks.executors import CellFailed
 from botorch_demo.benchmarks.store import CellKey, CellStore
 
@@ -158,3 +161,27 @@ def test_cells_run_on_an_executor(tmp_path: Path) -> None:
     record = CellStore(tmp_path).verify(key)
     assert record["executor"] == "ThreadPoolExecutor" and record["torch_threads"] == 1
     assert [row["n_evaluated"] for row in record["rows"]] == [8]
+
+
+@pytest.mark.slow
+def test_a_snapshot_loads_in_a_fresh_process(
+    make_tf8_client, tf8_frame, ax_smoke, tmp_path: Path
+) -> None:
+    client = make_tf8_client()
+    attach_offline_data(client, tf8_frame(50))
+    client.set_generation_strategy(
+        demo_pool_qei_strategy(initial_batch_size=4, batch_size=2, **ax_smoke)
+    )
+    path = tmp_path / "snapshot.json"
+    path.write_bytes(client_snapshot(client))
+    code = (
+        "import sys; from botorch_demo.benchmarks.campaign_store import load_client; "
+        "c = load_client(open(sys.argv[1], 'rb').read()); "
+        "from botorch_demo.ax._ax_private import client_generation_strategy; "
+        "print(list(client_generation_strategy(c).nodes_by_name))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "['DEMO', 'GP_qLogNEI_DEMO_pool']" in out.stdout

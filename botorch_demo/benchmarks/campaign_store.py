@@ -199,8 +199,15 @@ def client_snapshot(client: Any) -> bytes:
 
 
 def load_client(snapshot: bytes, storage_config: Any = None) -> Any:
-    """An Ax Client from a snapshot written by :func:`client_snapshot`."""
+    """An Ax Client from a snapshot written by :func:`client_snapshot`.
+
+    Imports :mod:`botorch_demo.ax` first: its import registers this package's
+    generators and criteria with Ax's JSON decoder, which a fresh process (a
+    resumed run, a worker) has not done yet.
+    """
     from ax.api.client import Client
+
+    import botorch_demo.ax  # noqa: F401  (registers the decoders)
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "client.json"

@@ -6,8 +6,10 @@ prints the paper's metrics. With no arguments it uses the embedded TF Bind 8
 task and the ``fast`` preset, so it works on a fresh install with no data folder.
 
 ``botorch-demo bench`` runs the side-by-side benchmark (DEMO, its ablations and
-the baselines; see ``docs/benchmarks_harness.md``), and ``botorch-demo sweep-m``
-the sensitivity of DEMO to the noise level m.
+the baselines; see ``docs/benchmarks_harness.md``), ``botorch-demo sweep-m``
+the sensitivity of DEMO to the noise level m, and ``botorch-demo campaign``
+closed-loop campaigns (an offline batch, then online rounds) of several Ax
+generation strategies side by side (``docs/campaigns.md``).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ MAX_THREADS = 1024
 #: Most noise levels one ``sweep-m --m`` takes.
 MAX_LEVELS = 10_000
 #: The subcommands; any other first argument means ``run``.
-COMMANDS = ("run", "bench", "sweep-m")
+COMMANDS = ("run", "bench", "sweep-m", "campaign")
 
 
 def validate_device(name: str, here: bool = True) -> torch.device:
@@ -526,6 +528,88 @@ def sweep_command(args: argparse.Namespace) -> dict:
     return result.results
 
 
+def _add_campaign(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "campaign",
+        help="closed-loop campaigns: an offline batch of k0, then rounds of batch designs "
+        "scored by the oracle, per strategy; write results.csv/md/json and plots",
+    )
+    _add_common(p, "campaigns")
+    p.add_argument(
+        "--strategies",
+        action="append",
+        default=None,
+        help="comma-separated strategy names (default: all): "
+        "qei, demo-then-qei, demo-every-round, demo-pool-qei",
+    )
+    p.add_argument("--k0", type=int, default=128, help="designs of round 0 (default 128)")
+    p.add_argument("--rounds", type=int, default=4, help="online rounds after round 0 (default 4)")
+    p.add_argument("--batch", type=int, default=16, help="designs per online round (default 16)")
+    p.set_defaults(func=campaign_command)
+
+
+def _validated_campaign(args: argparse.Namespace) -> list[str] | None:
+    """Check the campaign's own options (strategies, sizes) before any work.
+
+    Returns:
+        The strategy names (``None``: all).
+
+    Raises:
+        UsageError: Naming the option.
+    """
+    from botorch_demo.benchmarks.campaign import (
+        STRATEGIES,
+        check_campaign,
+        resolve_strategies,
+    )
+
+    try:
+        strategies = None
+        if args.strategies is not None:
+            names = _split(args.strategies)
+            if not names:
+                raise ValueError(f"--strategies {','.join(args.strategies)!r} names no strategy.")
+            strategies = resolve_strategies(names)
+        if args.device != "cpu":
+            raise ValueError("--device: campaigns run on the CPU only (Ax's GP nodes do).")
+        check_campaign(
+            strategies or list(STRATEGIES), args.k0, args.rounds, args.batch, prefix="--"
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    return strategies
+
+
+def campaign_command(args: argparse.Namespace) -> dict:
+    """Run (or resume) closed-loop campaigns and print where the results are.
+
+    Args:
+        args: Parsed ``campaign`` arguments.
+
+    Returns:
+        The results.json content.
+    """
+    from botorch_demo.benchmarks.campaign import run_campaign
+
+    strategies = _validated_campaign(args)
+
+    def run(**kwargs: Any) -> Any:
+        kwargs.pop("device", None)
+        kwargs.pop("methods", None)
+        return run_campaign(
+            strategies=strategies, k0=args.k0, rounds=args.rounds, batch=args.batch, **kwargs
+        )
+
+    result = _run_harness(args, run)
+    print(
+        f"{len(result.computed)} campaign cells computed, {len(result.skipped)} skipped "
+        f"(already in {result.out})"
+    )
+    print(result.files["markdown"].read_text())
+    print("wrote " + ", ".join(str(p) for p in result.files.values()))
+    return result.results
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all subcommands."""
     parser = OneLineParser(prog="botorch-demo", description=__doc__.split("\n\n")[0])
@@ -533,6 +617,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_bench(sub)
     _add_sweep(sub)
+    _add_campaign(sub)
     return parser
 
 
@@ -548,3 +633,7 @@ def main(argv: list[str] | None = None) -> None:
         args.func(args)
     except UsageError as err:
         parser.exit(2, f"botorch-demo {args.command}: error: {err}\n")
+
+
+if __name__ == "__main__":
+    main()

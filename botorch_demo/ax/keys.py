@@ -20,10 +20,14 @@ class DEMOGenerators(GeneratorRegistryBase):
         DEMO: :class:`~botorch_demo.ax.generator.DEMOGenerator`.
         SUBSET_BOTORCH: :class:`~botorch_demo.ax.subset.SubsetBoTorchGenerator`,
             a modular BoTorch generator whose GP trains on a bounded subset.
+        DEMO_POOL: :class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`, that
+            GP with qLogNEI choosing each batch among DEMO's edits of the best
+            observed designs.
     """
 
     DEMO = "DEMO"
     SUBSET_BOTORCH = "SubsetBoTorch"
+    DEMO_POOL = "DEMOPool"
 
 
 def uses_demo(strategy: GenerationStrategy | None) -> bool:

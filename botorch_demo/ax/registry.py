@@ -16,9 +16,11 @@ Transforms:
   passed to DEMO as ``categorical_features`` (DEMO encodes them itself; no
   one-hot columns), bounds stay in the parameters' own units (DEMO normalises
   internally), and DEMO sees the raw objective values.
-- ``DEMOGenerators.SUBSET_BOTORCH`` uses the transforms of Ax's own
-  ``Generators.BOTORCH_MODULAR`` (``MBM_X_trans + Y_trans``), so the GP
-  baselines behave as Ax's default BoTorch node does.
+- ``DEMOGenerators.SUBSET_BOTORCH`` and ``DEMOGenerators.DEMO_POOL`` use
+  ``Mixed_transforms + Y_trans``: unordered choices stay one integer-coded
+  column each (Ax's surrogate then picks a GP with a categorical kernel for
+  them), and the objective is standardised. DEMO (inside the pool node) encodes
+  the integer codes itself, as the DEMO node's generator does.
 
 Both keep Ax's default ``fit_tracking_metrics=True``, as Ax's own BoTorch node
 does, so an experiment's tracking metrics reach the generator: the GP nodes
@@ -45,6 +47,7 @@ from botorch_demo.ax.adapter import DEMOAdapter, SubsetAdapter
 from botorch_demo.ax.criteria import DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.keys import DEMOGenerators
+from botorch_demo.ax.pool_qei import DEMOPoolGenerator
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
 
 GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
@@ -56,6 +59,11 @@ GENERATOR_SETUPS: dict[str, GeneratorSetup] = {
     DEMOGenerators.SUBSET_BOTORCH.value: GeneratorSetup(
         adapter_class=SubsetAdapter,
         generator_class=SubsetBoTorchGenerator,
+        transforms=Mixed_transforms + Y_trans,
+    ),
+    DEMOGenerators.DEMO_POOL.value: GeneratorSetup(
+        adapter_class=SubsetAdapter,
+        generator_class=DEMOPoolGenerator,
         transforms=Mixed_transforms + Y_trans,
     ),
 }

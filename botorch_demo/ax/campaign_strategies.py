@@ -1,0 +1,293 @@
+"""Generation strategies for closed-loop campaigns: an offline batch, then rounds.
+
+A campaign starts from offline data attached to the experiment (see
+:func:`botorch_demo.ax.attach_offline_data`); its first round proposes
+``initial_batch_size`` designs, each later round ``batch_size``. Every function
+here returns an Ax ``GenerationStrategy`` to set with
+``Client.set_generation_strategy``; the strategies save and load through Ax's
+JSON and SQL storage like :func:`~botorch_demo.ax.demo_generation_strategy`.
+
+- :func:`qlognei_generation_strategy`: GP + qLogNEI from the first round (the
+  online node of :func:`~botorch_demo.ax.demo_generation_strategy`, alone).
+- :func:`demo_every_round_strategy`: a DEMO batch, then a DEMO node that
+  retrains on all results before each round.
+- :func:`demo_pool_qei_strategy`: a DEMO batch, then GP + qLogNEI choosing each
+  round among DEMO's edits of the best observed designs
+  (:class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`).
+- :func:`demo_campaign_strategy`: the recommended campaign strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ax.generation_strategy.generation_node import GenerationNode
+from ax.generation_strategy.generation_strategy import GenerationStrategy
+from ax.generation_strategy.generator_spec import GeneratorSpec
+from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+
+from botorch_demo.ax.config import ConfigSpec, config_to_kwargs
+from botorch_demo.ax.keys import DEMOGenerators
+from botorch_demo.ax.strategies import (
+    _checked_config,
+    _checked_online_kwargs,
+    _int_argument,
+    _seed_argument,
+    demo_node,
+    qei_generation_strategy,
+)
+
+#: Name of the online node of the pool strategy.
+POOL_NODE = "GP_qLogNEI_DEMO_pool"
+
+
+def qlognei_generation_strategy(
+    batch_size: int = 16,
+    max_points: int = 500,
+    subset_seed: int = 0,
+    node_name: str = "GP_qLogNEI",
+) -> GenerationStrategy:
+    """GP + qLogNEI from the first round: the online node of
+    :func:`~botorch_demo.ax.demo_generation_strategy` without the DEMO batch.
+
+    It is :func:`~botorch_demo.ax.qei_generation_strategy` with
+    ``qLogNoisyExpectedImprovement``, so a campaign's baseline and its
+    online rounds after DEMO use the same acquisition and subset policy.
+
+    Args:
+        batch_size: Batch built at once; one-arm trials are served from it.
+        max_points: Largest training set of the GP.
+        subset_seed: Seed of the random part of the GP's training subset.
+        node_name: Name of the node.
+
+    Returns:
+        A one-node ``GenerationStrategy``.
+
+    Raises:
+        UserInputError: For counts that are not ints >= 1 or a bad seed.
+    """
+    subset_seed = _int_argument(subset_seed, "subset_seed", 0)
+    return qei_generation_strategy(
+        batch_size=batch_size,
+        max_points=max_points,
+        generator_kwargs={
+            "botorch_acqf_class": qLogNoisyExpectedImprovement,
+            "subset_seed": subset_seed,
+        },
+        node_name=node_name,
+    )
+
+
+def demo_every_round_strategy(
+    initial_batch_size: int = 128,
+    batch_size: int = 16,
+    config: ConfigSpec = "default",
+    config_overrides: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    checkpoint_dir: str | Path | None = None,
+) -> GenerationStrategy:
+    """DEMO's batch of ``initial_batch_size``, then DEMO retrained on all data
+    before each round of ``batch_size``.
+
+    Two DEMO nodes (see :func:`~botorch_demo.ax.demo_node`): the first serves
+    the offline batch and hands off once its designs have results; the second
+    is a last DEMO node, which trains again on everything observed (its own
+    results included) whenever its round is done. Each retraining starts from
+    freshly initialised networks (no warm start from the previous round).
+
+    Args:
+        initial_batch_size: Designs of the first round (k0).
+        batch_size: Designs of each later round. At most ``initial_batch_size``:
+            the rounds of both nodes are read from the experiment, and a
+            first round smaller than the later ones would look unfinished.
+        config: DEMO configuration: preset name, dict of fields or DEMOConfig.
+        config_overrides: DEMOConfig fields replacing those of ``config``.
+        seed: Seed of DEMO (None: drawn, see :func:`~botorch_demo.ax.demo_node`).
+        checkpoint_dir: Directory for DEMO checkpoints.
+
+    Returns:
+        A two-node ``GenerationStrategy``.
+
+    Raises:
+        UserInputError: Naming the argument, for counts that are not ints >= 1,
+            a ``batch_size`` above ``initial_batch_size``, a bad seed or a
+            configuration that does not resolve.
+    """
+    initial_batch_size = _int_argument(initial_batch_size, "initial_batch_size", 1)
+    batch_size = _int_argument(batch_size, "batch_size", 1, initial_batch_size)
+    first = demo_node(
+        batch_size=initial_batch_size,
+        config=config,
+        config_overrides=config_overrides,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+        transition_to="DEMO_online",
+        name="DEMO",
+    )
+    online = demo_node(
+        batch_size=batch_size,
+        config=config,
+        config_overrides=config_overrides,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+        name="DEMO_online",
+    )
+    return GenerationStrategy(name="DEMO+DEMO_online", nodes=[first, online])
+
+
+def demo_pool_node(
+    batch_size: int = 16,
+    pool_size: int = 256,
+    config: ConfigSpec = "default",
+    config_overrides: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    checkpoint_dir: str | Path | None = None,
+    max_points: int = 500,
+    generator_kwargs: Mapping[str, Any] | None = None,
+    name: str = POOL_NODE,
+) -> GenerationNode:
+    """The online node that chooses each batch among DEMO's edits with qLogNEI
+    (see :class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`).
+
+    Args:
+        batch_size: Batch built at once; one-arm trials are served from it.
+        pool_size: DEMO edits per round, among which the batch is chosen.
+        config: DEMO configuration: preset name, dict of fields or DEMOConfig.
+        config_overrides: DEMOConfig fields replacing those of ``config``.
+        seed: Seed of DEMO's training and edits (None: drawn).
+        checkpoint_dir: Directory for DEMO checkpoints.
+        max_points: Largest training set of the GP.
+        generator_kwargs: Extra ``SubsetBoTorchGenerator`` arguments (e.g.
+            ``n_top``, ``subset_seed``).
+        name: Name of the node.
+
+    Returns:
+        The node (a last node: it serves one round after another).
+
+    Raises:
+        UserInputError: Naming the argument, for counts that are not ints >= 1,
+            a bad seed, a configuration that does not resolve or generator
+            arguments the GP generator does not take.
+    """
+    batch_size = _int_argument(batch_size, "batch_size", 1)
+    pool_size = _int_argument(pool_size, "pool_size", 1)
+    max_points = _int_argument(max_points, "max_points", 1)
+    seed = _seed_argument(seed)
+    _checked_config(config, config_overrides)
+    extra = _checked_online_kwargs(generator_kwargs)
+    kwargs: dict[str, Any] = {
+        "config": config_to_kwargs(config),
+        "pool_size": pool_size,
+        "demo_seed": seed,
+        "max_points": max_points,
+        "batch_size": batch_size,
+        "botorch_acqf_class": qLogNoisyExpectedImprovement,
+        **extra,
+    }
+    if config_overrides:
+        kwargs["config_overrides"] = dict(config_overrides)
+    if checkpoint_dir is not None:
+        kwargs["checkpoint_dir"] = str(checkpoint_dir)
+    return GenerationNode(
+        name=name,
+        generator_specs=[
+            GeneratorSpec(generator_enum=DEMOGenerators.DEMO_POOL, generator_kwargs=kwargs)
+        ],
+    )
+
+
+def demo_pool_qei_strategy(
+    initial_batch_size: int = 128,
+    batch_size: int = 16,
+    pool_size: int = 256,
+    config: ConfigSpec = "default",
+    config_overrides: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    checkpoint_dir: str | Path | None = None,
+    max_points: int = 500,
+    subset_seed: int = 0,
+) -> GenerationStrategy:
+    """DEMO's batch of ``initial_batch_size``, then GP + qLogNEI choosing each
+    round of ``batch_size`` among DEMO's edits of the best observed designs.
+
+    Args:
+        initial_batch_size: Designs of the first round (k0).
+        batch_size: Designs of each later round.
+        pool_size: DEMO edits per online round.
+        config: DEMO configuration: preset name, dict of fields or DEMOConfig.
+        config_overrides: DEMOConfig fields replacing those of ``config``.
+        seed: Seed of DEMO (None: drawn).
+        checkpoint_dir: Directory for DEMO checkpoints.
+        max_points: Largest training set of the GP.
+        subset_seed: Seed of the random part of the GP's training subset.
+
+    Returns:
+        A two-node ``GenerationStrategy``.
+
+    Raises:
+        UserInputError: Naming the argument (see :func:`demo_pool_node` and
+            :func:`~botorch_demo.ax.demo_node`).
+    """
+    subset_seed = _int_argument(subset_seed, "subset_seed", 0)
+    first = demo_node(
+        batch_size=initial_batch_size,
+        config=config,
+        config_overrides=config_overrides,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+        transition_to=POOL_NODE,
+        name="DEMO",
+    )
+    online = demo_pool_node(
+        batch_size=batch_size,
+        pool_size=pool_size,
+        config=config,
+        config_overrides=config_overrides,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+        max_points=max_points,
+        generator_kwargs={"subset_seed": subset_seed},
+    )
+    return GenerationStrategy(name=f"DEMO+{POOL_NODE}", nodes=[first, online])
+
+
+def demo_campaign_strategy(
+    initial_batch_size: int = 128,
+    batch_size: int = 16,
+    config: ConfigSpec = "default",
+    seed: int | None = None,
+    checkpoint_dir: str | Path | None = None,
+    max_points: int = 500,
+) -> GenerationStrategy:
+    """The recommended strategy for a closed-loop campaign from offline data.
+
+    Provisional: it returns :func:`demo_pool_qei_strategy` (DEMO's batch, then
+    GP + qLogNEI over DEMO's edits each round), the best guess until the
+    campaign benchmark (``botorch-demo campaign``, ``docs/campaigns.md``) has
+    measured the strategies against each other; the choice may change then.
+
+    Args:
+        initial_batch_size: Designs of the first round (k0).
+        batch_size: Designs of each later round.
+        config: DEMO configuration: preset name, dict of fields or DEMOConfig.
+        seed: Seed of DEMO (None: drawn).
+        checkpoint_dir: Directory for DEMO checkpoints.
+        max_points: Largest training set of the GP.
+
+    Returns:
+        A ``GenerationStrategy``.
+
+    Raises:
+        UserInputError: Naming a bad argument.
+    """
+    return demo_pool_qei_strategy(
+        initial_batch_size=initial_batch_size,
+        batch_size=batch_size,
+        pool_size=max(256, 4 * _int_argument(batch_size, "batch_size", 1)),
+        config=config,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+        max_points=max_points,
+    )

@@ -1,0 +1,255 @@
+"""A GP with qLogNEI that chooses each online batch among DEMO's edits.
+
+:class:`DEMOPoolGenerator` is the online node of a campaign that keeps what
+DEMO learned: at every round it
+
+1. trains DEMO on ALL observations (offline data and every result so far; the
+   trained model is kept while the data does not change, and with
+   ``checkpoint_dir`` saved and reloaded as the DEMO node's is);
+2. lets DEMO edit the ``pool_size`` best observed designs (phase 2 of DEMO:
+   the diffusion model trained on the pseudo-target set D'), giving a pool of
+   new designs (observed, pending and repeated ones removed);
+3. fits the exact GP of :class:`~botorch_demo.ax.SubsetBoTorchGenerator` (same
+   training-subset policy) and chooses the batch among the pool with
+   ``qLogNoisyExpectedImprovement`` through BoTorch's
+   ``optimize_acqf_discrete`` (sequential greedy, pending designs as
+   ``X_pending``).
+
+Successive one-arm requests of the same round are served from that batch, as
+the GP nodes serve theirs. When the pool holds fewer new designs than asked for,
+the rest comes from the GP node's own generation (Ax's acquisition optimiser,
+or the enumerated Kriging-believer batch on small discrete spaces).
+
+It is registered as ``DEMOGenerators.DEMO_POOL`` and built with Ax's own
+transforms for BoTorch nodes (see :mod:`botorch_demo.ax.registry`), so its
+constructor arguments are JSON values stored with the generation strategy.
+Fixed features and linear parameter constraints are not supported (DEMO's edits
+are not projected onto them here): ``gen`` raises ``UnsupportedError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from ax.core.search_space import SearchSpaceDigest
+from ax.exceptions.core import UnsupportedError, UserInputError
+from ax.generators.torch.botorch_modular.acquisition import Acquisition
+from ax.generators.torch.botorch_modular.surrogate import Surrogate, SurrogateSpec
+from ax.generators.torch_base import TorchGenResults, TorchOptConfig
+from botorch.acquisition.acquisition import AcquisitionFunction
+from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+from botorch.acquisition.objective import LinearMCObjective
+from botorch.optim.optimize import optimize_acqf_discrete
+from torch import Tensor
+
+from botorch_demo.ax.config import resolve_demo_config
+from botorch_demo.ax.encoding import DesignEncoding
+from botorch_demo.ax.model_cache import ModelCache, split_observations
+from botorch_demo.ax.subset import SubsetBoTorchGenerator
+from botorch_demo.ax.utils import generation_key, single_objective
+from botorch_demo.rows import first_occurrences, rows_in
+
+#: ``gen_metadata`` key of a pool generator run: the key of the DEMO model that
+#: made the pool (not DEMO's own key, so DEMO nodes do not count these runs).
+POOL_MODEL_KEY = "demo_pool_model"
+#: ``gen_metadata`` key: the number of new designs in the pool.
+POOL_SIZE_KEY = "demo_pool_new_designs"
+
+
+class DEMOPoolGenerator(SubsetBoTorchGenerator):
+    """GP + qLogNEI choosing among DEMO's edits of the best observed designs.
+
+    Takes the arguments of :class:`~botorch_demo.ax.SubsetBoTorchGenerator`
+    (``max_points``, ``n_top``, ``n_recent``, ``subset_seed``, ``batch_size``,
+    ...) plus DEMO's.
+
+    Args:
+        config: ``DEMOConfig`` preset name or dict of fields.
+        config_overrides: ``DEMOConfig`` fields replacing those of ``config``.
+        pool_size: DEMO edits per round (the best ``pool_size`` observed
+            designs are edited); the batch is chosen among them.
+        demo_seed: Seed of DEMO's training; the pool of a round is generated
+            with ``demo_seed`` plus the number of observations. None draws it
+            from torch's global generator when the generator is built.
+        checkpoint_dir: Directory for DEMO checkpoints (a reloaded campaign
+            reuses the trained model of the round).
+        surrogate_spec, surrogate, acquisition_class, acquisition_options,
+        botorch_acqf_class, botorch_acqf_options, botorch_acqf_classes_with_options,
+        refit_on_cv, warm_start_refit, use_p_feasible, max_points, n_top, n_recent,
+        subset_seed, batch_size, n_prescreen, max_enumerate: As for
+            :class:`~botorch_demo.ax.SubsetBoTorchGenerator` (the acquisition
+            defaults to ``qLogNoisyExpectedImprovement``).
+
+    Raises:
+        UserInputError: For a ``pool_size`` that is not an int >= 1, a bad seed
+            or a configuration that does not resolve.
+    """
+
+    def __init__(
+        self,
+        config: str | Mapping[str, Any] = "default",
+        config_overrides: Mapping[str, Any] | None = None,
+        pool_size: int = 256,
+        demo_seed: int | None = None,
+        checkpoint_dir: str | None = None,
+        surrogate_spec: SurrogateSpec | None = None,
+        surrogate: Surrogate | None = None,
+        acquisition_class: type[Acquisition] | None = None,
+        acquisition_options: dict[str, Any] | None = None,
+        botorch_acqf_class: type[AcquisitionFunction] | None = None,
+        botorch_acqf_options: dict[str, Any] | None = None,
+        botorch_acqf_classes_with_options: (
+            list[tuple[type[AcquisitionFunction], dict[str, Any]]] | None
+        ) = None,
+        refit_on_cv: bool = False,
+        warm_start_refit: bool = True,
+        use_p_feasible: bool = True,
+        max_points: int = 500,
+        n_top: int | None = None,
+        n_recent: int | None = None,
+        subset_seed: int = 0,
+        batch_size: int = 1,
+        n_prescreen: int = 1024,
+        max_enumerate: int = 2**20,
+    ) -> None:
+        # Ax passes a generator only the arguments its signature names, so the
+        # GP generator's arguments are listed here rather than taken as **kwargs.
+        super().__init__(
+            surrogate_spec=surrogate_spec,
+            surrogate=surrogate,
+            acquisition_class=acquisition_class,
+            acquisition_options=acquisition_options,
+            botorch_acqf_class=botorch_acqf_class or qLogNoisyExpectedImprovement,
+            botorch_acqf_options=botorch_acqf_options,
+            botorch_acqf_classes_with_options=botorch_acqf_classes_with_options,
+            refit_on_cv=refit_on_cv,
+            warm_start_refit=warm_start_refit,
+            use_p_feasible=use_p_feasible,
+            max_points=max_points,
+            n_top=n_top,
+            n_recent=n_recent,
+            subset_seed=subset_seed,
+            batch_size=batch_size,
+            n_prescreen=n_prescreen,
+            max_enumerate=max_enumerate,
+        )
+        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
+            raise UserInputError(f"pool_size must be an int >= 1; got {pool_size!r}.")
+        if demo_seed is not None and (
+            isinstance(demo_seed, bool) or not isinstance(demo_seed, int)
+        ):
+            raise UserInputError(f"demo_seed must be an int or None; got {demo_seed!r}.")
+        self.pool_size = pool_size
+        self.demo_config = resolve_demo_config(config, config_overrides)
+        drawn = int(torch.randint(0, 2**31 - 1, (1,)).item())
+        self.demo_cache = ModelCache(
+            self.demo_config,
+            seed=drawn if demo_seed is None else demo_seed,
+            configured_seed=demo_seed,
+            checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir),
+        )
+        #: Size of the last pool of new designs (for diagnostics).
+        self.last_pool_size = 0
+
+    def gen(
+        self,
+        n: int,
+        search_space_digest: SearchSpaceDigest,
+        torch_opt_config: TorchOptConfig,
+    ) -> TorchGenResults:
+        """``n`` new designs: the qLogNEI batch over DEMO's edits, topped up by
+        the GP node's own generation when the pool runs short.
+
+        Raises:
+            UnsupportedError: For several objectives, outcome constraints,
+                fixed features or linear parameter constraints.
+        """
+        outcome, _ = single_objective(torch_opt_config)
+        if torch_opt_config.outcome_constraints is not None:
+            raise UnsupportedError("The DEMO-pool node does not support outcome constraints.")
+        if torch_opt_config.fixed_features or torch_opt_config.linear_constraints is not None:
+            raise UnsupportedError(
+                "The DEMO-pool node supports neither fixed features nor linear parameter "
+                "constraints (DEMO's edits are not projected onto them)."
+            )
+        signs = self._signs(torch_opt_config)
+        self._ensure_fit(signs)
+        pending = torch_opt_config.pending_observations
+        pending_X = torch.cat(list(pending)) if pending else None
+        key = ("demo-pool", generation_key(None, None))
+        chosen: Tensor | None = None
+        if self._pool is not None and self._pool[0] == key:
+            free = self._pool[1][~rows_in(self._pool[1], pending_X)]
+            if free.shape[0] >= n:
+                chosen = free[:n]
+        metadata: dict[str, Any] = {"batch_selection": "qlognei_over_demo_edits"}
+        if chosen is None:
+            weights = torch_opt_config.objective_weights
+            weights = weights.reshape(-1, weights.shape[-1])[0]
+            batch = self._pool_batch(
+                max(self.batch_size, n), search_space_digest, outcome, weights, pending_X
+            )
+            self._pool = (key, batch)
+            chosen = batch[:n]
+        metadata[POOL_MODEL_KEY] = self.demo_cache.key
+        metadata[POOL_SIZE_KEY] = self.last_pool_size
+        if chosen.shape[0] < n:
+            taken = chosen if pending_X is None else torch.cat([pending_X, chosen.to(pending_X)])
+            outcomes = torch_opt_config.objective_weights.shape[-1]
+            config = dataclasses.replace(torch_opt_config, pending_observations=[taken] * outcomes)
+            rest = super().gen(n - chosen.shape[0], search_space_digest, config)
+            chosen = torch.cat([chosen, rest.points.to(chosen)])
+            metadata["topped_up_by_gp"] = int(rest.points.shape[0])
+        return TorchGenResults(
+            points=chosen,
+            weights=torch.ones(chosen.shape[0], dtype=chosen.dtype),
+            gen_metadata=metadata,
+        )
+
+    def _pool_batch(
+        self,
+        q: int,
+        digest: SearchSpaceDigest,
+        outcome: int,
+        weights: Tensor,
+        pending_X: Tensor | None,
+    ) -> Tensor:
+        """Trains (or keeps) DEMO on all observations of the objective (outcome
+        ``outcome``), edits the best designs and returns up to ``q`` of the new
+        ones in the order qLogNEI (objective ``weights`` over the GP's outputs)
+        chose them."""
+        dataset = self._fit_args["datasets"][outcome]
+        sign = float(torch.sign(weights[outcome]))
+        X, Y = dataset.X, dataset.Y
+        encoding = DesignEncoding.from_digest(digest, dtype=X.dtype, device=X.device)
+        from_demo = torch.zeros(X.shape[0], dtype=torch.bool, device=X.device)
+        _, data = split_observations(X, Y, encoding, from_demo)
+        model = self.demo_cache.get(data, sign)
+        integer, discrete = encoding.ordinal_features()
+        k = min(self.pool_size, data.n_distinct)
+        Z, _ = model.generate(
+            k,
+            seed=self.demo_cache.seed + X.shape[0],
+            integer_features=integer or None,
+            discrete_values=discrete or None,
+        )
+        pool = encoding.to_ax(encoding.project(Z), like=X)
+        keep = first_occurrences(pool) & ~rows_in(pool, self._observed) & ~rows_in(pool, pending_X)
+        pool = pool[keep]
+        self.last_pool_size = int(pool.shape[0])
+        q = min(q, pool.shape[0])
+        if q == 0:
+            return pool
+        acqf = qLogNoisyExpectedImprovement(
+            model=self.surrogate.model,
+            X_baseline=self.surrogate.training_data[outcome].X,
+            objective=LinearMCObjective(weights=weights.to(X)),
+            X_pending=pending_X,
+            prune_baseline=True,
+        )
+        candidates, _ = optimize_acqf_discrete(acqf, q=q, choices=pool, unique=True)
+        return candidates.to(X)

@@ -61,7 +61,7 @@ class BOResult:
 
 
 @contextlib.contextmanager
-def _quiet_ax() -> Iterator[None]:
+def quiet_ax() -> Iterator[None]:
     """Silence Ax's INFO logging and its deprecation warnings for one run."""
     loggers = [logging.getLogger(name) for name in ("ax", "botorch", "linear_operator")]
     levels = [lg.level for lg in loggers]
@@ -76,11 +76,21 @@ def _quiet_ax() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _parameter_name(column: int) -> str:
+def parameter_name(column: int) -> str:
+    """The Ax parameter name of a task's design column ``column`` (``x0``, ``x1``, ...)."""
     return f"x{column}"
 
 
-def _parameters(task: OfflineTask) -> list[Any]:
+def task_parameters(task: OfflineTask) -> list[Any]:
+    """Ax parameter configs of a task's design space: a choice parameter per
+    categorical column, a float range per continuous column.
+
+    Args:
+        task: The offline task.
+
+    Returns:
+        One ``ChoiceParameterConfig`` or ``RangeParameterConfig`` per column.
+    """
     from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
 
     params: list[Any] = []
@@ -89,7 +99,7 @@ def _parameters(task: OfflineTask) -> list[Any]:
             values = list(range(task.categorical_features[col]))
             params.append(
                 ChoiceParameterConfig(
-                    name=_parameter_name(col),
+                    name=parameter_name(col),
                     parameter_type="int",
                     values=values,
                     is_ordered=False,
@@ -99,7 +109,7 @@ def _parameters(task: OfflineTask) -> list[Any]:
             lo, hi = (float(v) for v in task.bounds[:, col])
             params.append(
                 RangeParameterConfig(
-                    name=_parameter_name(col), parameter_type="float", bounds=(lo, hi)
+                    name=parameter_name(col), parameter_type="float", bounds=(lo, hi)
                 )
             )
     return params
@@ -175,14 +185,14 @@ def bo_qei_candidates(task: OfflineTask, q: int, settings: BOSettings, seed: int
         A :class:`BOResult` with ``q`` candidates (padded by repeating the
         returned arms if Ax returned fewer).
     """
-    with _quiet_ax():
+    with quiet_ax():
         from ax.api.client import Client
 
         from botorch_demo.ax import attach_offline_data, qei_generation_strategy
 
         torch.manual_seed(seed)
         client = Client(random_seed=seed)
-        client.configure_experiment(parameters=_parameters(task), name=f"bench_{task.name}")
+        client.configure_experiment(parameters=task_parameters(task), name=f"bench_{task.name}")
         client.configure_optimization(objective=METRIC)
         rows = offline_subset(task, settings.offline_rows, seed)
         attach_offline_data(
@@ -208,7 +218,7 @@ def bo_qei_candidates(task: OfflineTask, q: int, settings: BOSettings, seed: int
         experiment = strategy.experiment
         run = strategy.gen_single_trial(experiment=experiment, n=q)
         experiment.new_batch_trial(generator_run=run).mark_running(no_runner_required=True)
-        names = [_parameter_name(c) for c in range(task.dim)]
+        names = [parameter_name(c) for c in range(task.dim)]
         arms = [[float(arm.parameters[name]) for name in names] for arm in run.arms]
     if not arms:
         raise RuntimeError("Ax returned no candidates.")

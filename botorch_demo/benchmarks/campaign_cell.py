@@ -34,10 +34,10 @@ from torch import Tensor
 
 from botorch_demo.benchmarks.bo_qei import (
     METRIC,
-    _parameter_name,
-    _parameters,
-    _quiet_ax,
     offline_subset,
+    parameter_name,
+    quiet_ax,
+    task_parameters,
 )
 from botorch_demo.benchmarks.campaign_registry import (
     CampaignSettings,
@@ -157,7 +157,7 @@ def _quiet() -> Iterator[None]:
 
     Ax gives some of its loggers (e.g. ``ax.api.client``) their own INFO level,
     so those are raised to WARNING one by one, besides the parents that
-    :func:`~botorch_demo.benchmarks.bo_qei._quiet_ax` raises.
+    :func:`~botorch_demo.benchmarks.bo_qei.quiet_ax` raises.
     """
     names = [
         name
@@ -169,7 +169,7 @@ def _quiet() -> Iterator[None]:
     for lg in loggers:
         lg.setLevel(max(lg.level, logging.WARNING))
     try:
-        with _quiet_ax():
+        with quiet_ax():
             yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
@@ -198,7 +198,7 @@ def _run(
     key, settings = job.key, job.settings
     rounds = RoundStore(store, key)
     state = _resume(rounds, fingerprint, key)
-    names = [_parameter_name(c) for c in range(task.dim)]
+    names = [parameter_name(c) for c in range(task.dim)]
     with _quiet():
         if state is None:
             report("phase", f"{key}: attaching the offline data")
@@ -267,7 +267,7 @@ def new_campaign_client(task: OfflineTask, settings: CampaignSettings, seed: int
     from botorch_demo.ax import attach_offline_data
 
     client = Client(random_seed=seed)
-    client.configure_experiment(parameters=_parameters(task), name=f"campaign_{task.name}")
+    client.configure_experiment(parameters=task_parameters(task), name=f"campaign_{task.name}")
     client.configure_optimization(objective=METRIC)
     rows = offline_subset(task, settings.profile.bo.offline_rows, seed)
     attach_offline_data(

@@ -438,29 +438,7 @@ def nearest_feasible(
     if columns.size == 0:
         return x.clone() if bool((rhs >= -1e-8).all()) else None
 
-    # Variables: one per column ("value" columns) or one per allowed value
-    # ("indicator" columns), then one distance variable per column.
-    expr: list[dict[int, float]] = []  # column -> {variable: coefficient}
-    var_lb, var_ub, integrality = [], [], []
-    sets: list[list[int]] = []  # indicator variables of each indicator column
-    for j in columns.tolist():
-        values = discrete.get(j)
-        allowed = None if values is None else values.detach().cpu().double().numpy()
-        consecutive = allowed is not None and _consecutive_integers(allowed)
-        if allowed is None or consecutive:
-            k = len(var_lb)
-            expr.append({k: 1.0})
-            lo, hi = (allowed[0], allowed[-1]) if consecutive else (lower[j], upper[j])
-            var_lb.append(lo)
-            var_ub.append(hi)
-            integrality.append(1 if consecutive else 0)
-        else:
-            first = len(var_lb)
-            expr.append({first + k: float(v) for k, v in enumerate(allowed)})
-            sets.append(list(range(first, first + allowed.size)))
-            var_lb += [0.0] * allowed.size
-            var_ub += [1.0] * allowed.size
-            integrality += [1] * allowed.size
+    expr, var_lb, var_ub, integrality, sets = _milp_variables(columns, discrete, lower, upper)
     n_values, n_cols = len(var_lb), columns.size
     n = n_values + n_cols
     scale = np.where(upper[columns] > lower[columns], upper[columns] - lower[columns], 1.0)
@@ -509,6 +487,45 @@ def nearest_feasible(
         allowed = discrete.get(j)
         out[j] = value[0] if allowed is None else nearest(value, allowed.to(out))[0]
     return out
+
+
+def _milp_variables(
+    columns: np.ndarray, discrete: Mapping[int, Tensor], lower: np.ndarray, upper: np.ndarray
+) -> tuple[list[dict[int, float]], list[float], list[float], list[int], list[list[int]]]:
+    """The value variables of :func:`nearest_feasible`'s program.
+
+    One variable per continuous or consecutive-integer column ("value"
+    columns), or one binary indicator per allowed value ("indicator" columns).
+
+    Returns:
+        ``(expr, lower, upper, integrality, sets)``: per column its value as
+        ``{variable: coefficient}``; the variables' bounds and integrality; the
+        indicator variables of each indicator column.
+    """
+    expr: list[dict[int, float]] = []
+    var_lb: list[float] = []
+    var_ub: list[float] = []
+    integrality: list[int] = []
+    sets: list[list[int]] = []
+    for j in columns.tolist():
+        values = discrete.get(j)
+        allowed = None if values is None else values.detach().cpu().double().numpy()
+        consecutive = allowed is not None and _consecutive_integers(allowed)
+        if allowed is None or consecutive:
+            k = len(var_lb)
+            expr.append({k: 1.0})
+            lo, hi = (allowed[0], allowed[-1]) if consecutive else (lower[j], upper[j])
+            var_lb.append(lo)
+            var_ub.append(hi)
+            integrality.append(1 if consecutive else 0)
+        else:
+            first = len(var_lb)
+            expr.append({first + k: float(v) for k, v in enumerate(allowed)})
+            sets.append(list(range(first, first + allowed.size)))
+            var_lb += [0.0] * allowed.size
+            var_ub += [1.0] * allowed.size
+            integrality += [1] * allowed.size
+    return expr, var_lb, var_ub, integrality, sets
 
 
 def _consecutive_integers(values: np.ndarray) -> bool:

@@ -15,9 +15,9 @@ when a requested method needs it:
 * **surrogate** -- the pseudo-target model's surrogate when that model is needed
   anyway (DEMO, its no-editing ablation, Grad); otherwise a fit that stops right
   after the surrogate (one diffusion epoch, discarded). Both give bit-identical
-  surrogate weights for a seed, because DEMO trains the surrogate first from the
-  same seeded generators, so a cell's numbers never depend on which other methods
-  ran in the same group. CMA-ES uses it, and the offline model reuses it.
+  surrogate weights for a seed, because every network draws from seeded streams
+  of its own (:func:`~botorch_demo.fitting.seeded_generator`), so a cell's
+  numbers never depend on which other methods ran in the same group. CMA-ES uses it, and the offline model reuses it.
 
 Seconds are recorded per component: ``surrogate``, ``ascent``,
 ``pseudo_target_diffusion`` and ``offline_diffusion``.

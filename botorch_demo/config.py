@@ -8,8 +8,7 @@ where the paper is silent, the value in the authors' public code. Presets:
 * :meth:`DEMOConfig` (the defaults) -- the recommended settings, chosen from the
   measurements recorded in ``docs/benchmarks.md`` and
   ``docs/robustness_choices.md``: the paper's algorithm with narrower networks
-  and shorter training, which scored as well as wider and longer-trained ones on
-  the benchmark tasks and runs on a CPU, plus four robustness departures (an
+  and shorter training, so that it runs on a CPU, plus four robustness departures (an
   ascent whose reach does not depend on the gradient's scale, a diffusion model
   on D' standardised with its own statistics, the 0.9-quantile target, and a
   clamping divergence guard), each a field that ``paper()`` switches back.
@@ -113,9 +112,9 @@ class DEMOConfig:
     1e-1 discrete, 1e-3 continuous); the ``paper()`` preset uses it.
     ``"normalized"`` takes steps of root-mean-square length eta per coordinate
     along the gradient, whatever its scale. The default is Adam (with eta 1e-2):
-    it scored as well as or better than the others on the tasks of
-    ``docs/robustness_choices.md``, and its reach does not depend on the
-    gradient's scale."""
+    on the tasks of ``docs/robustness_choices.md`` it is the one setting that
+    neither collapses the batch nor stalls, and its reach does not depend on
+    the gradient's scale."""
 
     ascent_trust_radius: float | None = None
     """If set, every ascent step is followed by a projection onto the ball of
@@ -194,9 +193,8 @@ class DEMOConfig:
     per-example diffusion loss is multiplied by its bin's weight (normalised to
     mean 1), which favours high labels. DDOM samples minibatches with these
     weights instead; the expected loss is the same. Paper: not stated (DEMO's
-    code is a fork of DDOM, which uses it). Off by default: it lowered TF Bind
-    8's 100th percentile and changed the other tasks by less than seed noise
-    (``docs/robustness_choices.md``)."""
+    code is a fork of DDOM, which uses it). Off by default: it was no better on
+    any task of ``docs/robustness_choices.md`` and lower on two of them."""
 
     reweight_bins: int = 20
     """Histogram bins of ``diffusion_reweighting`` (DDOM: 20)."""
@@ -270,21 +268,22 @@ class DEMOConfig:
     the diffusion model's training labels: 0.0 is the lowest label and 1.0 is the
     reference label set by ``target_quantile`` (the best label with the paper's
     ``target_quantile=1``; paper: 1, following DDOM). The label is then capped by
-    ``target_cap``. Higher targets extrapolate the condition: 1.5 helped Levy
-    but collapsed the TF Bind batches onto a few designs (``docs/benchmarks.md``),
-    so the default stays at 1.0. Allowed range: ``-1 <= target_score <= 10``
-    (the label fed to the score network is ``y_min + target_score * (y_max -
-    y_min)``; far outside the trained labels the condition means nothing)."""
+    ``target_cap``. Higher targets extrapolate the condition beyond the
+    trained labels, so the default stays at the paper's 1.0. Allowed range:
+    ``-1 <= target_score <= 10`` (the label fed to the score network is
+    ``y_min + target_score * (y_max - y_min)``; far outside the trained labels
+    the condition means nothing)."""
 
     target_quantile: float = 0.9
     """Quantile of the diffusion model's training labels that ``target_score =
     1`` maps to. 1.0 (the paper) is the single most extreme surrogate prediction
     in D', which an over-confident surrogate can push far out; conditioning
-    every edit on it pulled the batches of categorical tasks onto a few designs.
-    0.9 keeps the 100th percentile and the distinct designs, at some cost to the
-    median candidate. A cap above the offline best (``target_cap``) lost 100th
-    percentile on every task, so it is off by default
-    (``docs/robustness_choices.md``)."""
+    every edit on it concentrates the batches of categorical tasks on fewer
+    designs. 0.9 keeps more distinct designs; on one seed of the four tasks of
+    ``docs/robustness_choices.md`` the paper's 1.0 scored a higher 100th
+    percentile on three of them, so this default is to be measured again over
+    seeds. A cap above the offline best (``target_cap``) lost 100th percentile
+    on every task, so it is off by default."""
 
     target_cap: float | None = None
     """If set, the conditioning label is capped at the offline best plus

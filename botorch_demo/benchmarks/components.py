@@ -17,7 +17,8 @@ when a requested method needs it:
   after the surrogate (one diffusion epoch, discarded). Both give bit-identical
   surrogate weights for a seed, because every network draws from seeded streams
   of its own (:func:`~botorch_demo.fitting.seeded_generator`), so a cell's
-  numbers never depend on which other methods ran in the same group. CMA-ES uses it, and the offline model reuses it.
+  numbers never depend on which other methods ran in the same group. CMA-ES
+  uses it, and the offline model reuses it.
 
 Seconds are recorded per component: ``surrogate``, ``ascent``,
 ``pseudo_target_diffusion`` and ``offline_diffusion``.

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 import torch
+from conftest import TINY
 
 from botorch_demo import DEMO
 from botorch_demo.cli import main
-from tests.conftest import TINY
 
 # case: (argv with {tmp} for a fresh folder and {file} for a file in it, fragments of the message)
 CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {

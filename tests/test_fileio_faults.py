@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import TINY, quadratic_data
 
 import botorch_demo
 from botorch_demo import DEMO, DEMOConfig
@@ -26,7 +27,6 @@ from botorch_demo.fileio import (
     atomic_write_bytes,
     clean_orphaned_temps,
 )
-from tests.conftest import TINY, quadratic_data
 
 
 def _dead_pid() -> int:

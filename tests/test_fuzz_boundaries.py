@@ -23,13 +23,13 @@ from ax.api.client import Client
 from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
 from ax.exceptions.core import UserInputError
 from botorch.exceptions import InputDataError
+from conftest import TINY, quadratic_data
 
 from botorch_demo import DEMO, DEMOConfig, gen_candidates_demo
 from botorch_demo.ax import attach_offline_data, demo_generation_strategy
 from botorch_demo.cli import main
 from botorch_demo.exceptions import CheckpointError
 from botorch_demo.tasks import load_task
-from tests.conftest import TINY, quadratic_data
 
 NAN, INF = math.nan, math.inf
 X, Y, BOUNDS = quadratic_data(n=24, d=3)

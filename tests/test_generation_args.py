@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import torch
 from botorch.exceptions import InputDataError
+from conftest import TINY, mixed_data, quadratic_data
 
 from botorch_demo import DEMO, gen_candidates_demo
 from botorch_demo.constraints import feasibility_map
-from tests.conftest import TINY, mixed_data, quadratic_data
 
 X, Y, BOUNDS = quadratic_data(n=24, d=3)
 GOOD_CONSTRAINT = (torch.tensor([0, 1]), torch.tensor([1.0, 1.0]), 0.5)

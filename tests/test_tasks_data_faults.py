@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from test_tasks_load_errors import _TF8, _TOKENS, _Y, _compact, _shards
 
 from botorch_demo.tasks import load_task
-from tests.test_tasks_load_errors import _TF8, _TOKENS, _Y, _compact, _shards
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:

@@ -42,6 +42,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from botorch_demo.exceptions import DivergenceError
+from botorch_demo.rows import distinct_in_order
 from botorch_demo.runtime import autocast
 
 ASCENT_OPTIMIZERS = ("sgd", "adam", "normalized")
@@ -53,22 +54,6 @@ def _project_to_trust_region(x: Tensor, x0: Tensor, radius: float) -> None:
     rms = delta.square().mean(dim=-1, keepdim=True).sqrt()
     scale = (radius / rms.clamp_min(1e-12)).clamp(max=1.0)
     x.copy_(x0 + delta * scale)
-
-
-def _first_occurrences(X: Tensor) -> tuple[Tensor, Tensor | None]:
-    """The distinct rows of ``X`` in their order of first appearance, and for
-    each row of ``X`` its position among them (``None`` when all are distinct)."""
-    _, inverse = torch.unique(X, dim=0, return_inverse=True)
-    n_distinct = int(inverse.max()) + 1 if X.shape[0] else 0
-    if n_distinct == X.shape[0]:
-        return X, None
-    rows = torch.arange(X.shape[0], device=X.device)
-    first = torch.full((n_distinct,), X.shape[0], dtype=torch.long, device=X.device)
-    first.scatter_reduce_(0, inverse, rows, reduce="amin")
-    order = first.argsort()
-    position = torch.empty_like(order)
-    position[order] = torch.arange(n_distinct, device=X.device)
-    return X[first[order]], position[inverse]
 
 
 def gradient_ascent(
@@ -128,7 +113,7 @@ def gradient_ascent(
             f"{p.dtype} (Adam computes in it)."
         )
     scale = None if units is None else units.to(dtype=p.dtype, device=p.device)
-    distinct, inverse = _first_occurrences(X)
+    distinct, inverse = distinct_in_order(X)
     outs, preds = [], []
     starts = range(0, distinct.shape[0], batch_size)
     for lo in tqdm(

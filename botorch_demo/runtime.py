@@ -127,9 +127,9 @@ def native_bf16(device: torch.device | str) -> bool:
 
     CUDA asks the driver (compute capability 8.0 and newer, without emulation);
     a CPU needs the AVX-512 BF16 or AMX instructions, which oneDNN uses for
-    bfloat16 matmuls (without them it converts to float32 and is far slower
-    than plain float32: 23x on an AVX2 CPU, ``docs/benchmarks.md``). Other
-    devices answer ``False``.
+    bfloat16 matmuls (without them it emulates them, about 100x slower than
+    float32 GEMMs on an AVX2 CPU, ``docs/benchmarks.md``). Other devices answer
+    ``False``.
 
     Args:
         device: The device the networks train on.

@@ -42,6 +42,7 @@ def test_the_command_times_every_phase_of_each_workload(capsys):
     for phase in ("surrogate", "ascent", "diffusion", "editing", "total"):
         assert out.count(f"  {phase} ") >= 2
     assert out.count("% of peak") == 6
+    assert out.count("matmuls alone take") == 2
 
 
 @pytest.mark.parametrize(
@@ -56,3 +57,15 @@ def test_bad_options_are_refused_before_any_work(argv, fragment, capsys):
     with pytest.raises(SystemExit):
         speed.main(argv)
     assert fragment in capsys.readouterr().err
+
+
+def test_a_machine_without_a_compiler_gets_a_line_not_a_crash(monkeypatch, capsys):
+    def no_compiler(*args, **kwargs):
+        raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\nmore detail")
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    work = speed.protein_like(n=40, length=6, letters=4)
+    speed._report_compile(work, speed.DEMOConfig.smoke())
+    out = capsys.readouterr().out
+    expected = "RuntimeError: InvalidCxxCompiler: No working C++ compiler found"
+    assert out == f"  torch.compile unavailable here: {expected}\n"

@@ -12,7 +12,13 @@ prints, for a preset (``fast`` by default):
   sequences of 40 letters of 20, scored by a pairwise model);
 * the achieved GFLOP/s of the surrogate training, the ascent and the diffusion
   training (matmul FLOPs of their forward and backward passes), against the
-  peak of the arithmetic they ran in.
+  peak of the arithmetic they ran in, and the seconds their matmuls would take
+  at that peak: a lower bound on what any implementation of the same work
+  could reach on this machine.
+
+``--compile-check`` also times the score network's training loop eagerly and
+under ``torch.compile`` on each workload's encoded width, with the compilation's
+own seconds, to tell whether compiling pays.
 
 ``--set FIELD=VALUE`` replaces preset fields (e.g. ``--set mixed_precision=bf16``
 or ``--set ascent_batch_size=16384``), so runs of two settings compare one
@@ -31,11 +37,13 @@ import torch
 
 from botorch_demo.benchmarks.methods import parse_method_name
 from botorch_demo.config import PRESETS, DEMOConfig
+from botorch_demo.encoding import DesignEncoder
 from botorch_demo.model import DEMO
-from botorch_demo.networks import count_matmul_flops
+from botorch_demo.networks import configured_mlp, count_matmul_flops
 from botorch_demo.runtime import native_bf16, set_threads
 from botorch_demo.tasks import load_task
 from botorch_demo.tasks.pairwise import PairwiseSequenceModel
+from botorch_demo.training import train_minibatch
 
 #: The fields ``--set`` may replace.
 FIELDS = tuple(f.name for f in dataclasses.fields(DEMOConfig))
@@ -170,14 +178,81 @@ def time_pipeline(
     return out
 
 
+def time_compile(work: Workload, config: DEMOConfig, epochs: int = 2) -> dict[str, float]:
+    """Seconds per epoch of the score network's training loop, eager and compiled.
+
+    The loop is :func:`~botorch_demo.training.train_minibatch` on the score
+    network's MLP (``config``'s ``diffusion_*`` fields) at the workload's
+    encoded width, regressing random targets, first eagerly and then with the
+    network under ``torch.compile``.
+
+    Args:
+        work: The workload (its size and encoded width).
+        config: Uses the ``diffusion_*`` fields.
+        epochs: Timed epochs of each loop, after one warm-up epoch.
+
+    Returns:
+        ``eager`` and ``compiled`` seconds per epoch and ``compile`` seconds
+        (the compiled loop's first epoch minus an eager one).
+
+    Raises:
+        RuntimeError: If ``torch.compile`` fails here (e.g. no C++ compiler).
+    """
+    encoder = DesignEncoder(work.bounds, work.categorical_features or {}).fit(work.X)
+    dim = encoder.encoded_dim
+    gen = torch.Generator().manual_seed(0)
+    n = work.X.shape[0]
+    inputs, targets = torch.randn(n, dim + 3, generator=gen), torch.randn(n, dim, generator=gen)
+    out: dict[str, float] = {}
+    for mode in ("eager", "compiled"):
+        net = configured_mlp(config, "diffusion", dim + 3, dim, generator=gen)
+        model = torch.compile(net) if mode == "compiled" else net
+
+        def loss_fn(idx: torch.Tensor, model: torch.nn.Module = model) -> torch.Tensor:
+            return (model(inputs[idx]) - targets[idx]).square().mean()
+
+        kw = dict(batch_size=config.diffusion_batch_size, lr=1e-3, progress=False)
+        first = train_minibatch(
+            loss_fn, net.parameters(), n, epochs=1, generator=gen, device=inputs.device, **kw
+        )
+        timed = train_minibatch(
+            loss_fn, net.parameters(), n, epochs=epochs, generator=gen, device=inputs.device, **kw
+        )
+        out[mode] = timed.seconds / epochs
+        if mode == "compiled":
+            out["compile"] = first.seconds - out["eager"]
+    return out
+
+
 def _report(name: str, r: dict[str, float], q: int, peak: float) -> None:
     print(f"\n{name}, K = {q}")
     for phase in (*PHASES, "total"):
         print(f"  {phase:<10} {r[phase]:8.1f} s")
+    at_peak = 0.0
     for phase in ("surrogate", "ascent", "diffusion"):
         if f"{phase}_gflops" in r:
             gf = r[f"{phase}_gflops"]
-            print(f"  {phase:<10} {gf:6.0f} GFLOP/s ({100 * gf / peak:.0f}% of peak)")
+            seconds = r[phase] * gf / peak
+            at_peak += seconds
+            print(
+                f"  {phase:<10} {gf:6.0f} GFLOP/s ({100 * gf / peak:.0f}% of peak; "
+                f"{seconds:.1f} s at the peak)"
+            )
+    print(f"  the three phases' matmuls alone take {at_peak:.1f} s at the measured peak")
+
+
+def _report_compile(work: Workload, config: DEMOConfig) -> None:
+    try:
+        c = time_compile(work, config)
+    except Exception as err:  # any failure of the compiler stack is the answer
+        print(f"  torch.compile unavailable here: {type(err).__name__}: {err}".splitlines()[0])
+        return
+    gain = c["eager"] - c["compiled"]
+    pays = f"pays after {c['compile'] / gain:.0f} epochs" if gain > 0 else "never pays"
+    print(
+        f"  torch.compile, diffusion loop: eager {c['eager']:.2f} s/epoch, compiled "
+        f"{c['compiled']:.2f} s/epoch after {c['compile']:.1f} s of compilation ({pays})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -194,6 +269,9 @@ def main(argv: list[str] | None = None) -> None:
         "--size", type=int, default=None, help="rows of the continuous and protein workloads"
     )
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    parser.add_argument(
+        "--compile-check", action="store_true", help="also time torch.compile (see above)"
+    )
     parser.add_argument("--q", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
@@ -229,6 +307,8 @@ def main(argv: list[str] | None = None) -> None:
         work = build(args.size, args.seed)
         r = time_pipeline(*work, config, q=args.q, seed=args.seed)
         _report(label.format(n=work.X.shape[0]), r, args.q, peak)
+        if args.compile_check:
+            _report_compile(work, config)
 
 
 if __name__ == "__main__":

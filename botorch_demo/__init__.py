@@ -13,7 +13,12 @@ from botorch_demo.diagnostics import (
     GenerationDiagnostics,
     SamplerDivergenceWarning,
 )
-from botorch_demo.exceptions import CandidateShortfallError, CheckpointError, DivergenceError
+from botorch_demo.exceptions import (
+    CandidateShortfallError,
+    CheckpointError,
+    DivergenceError,
+    EmulatedPrecisionWarning,
+)
 from botorch_demo.generation import gen_candidates_demo
 from botorch_demo.model import DEMO
 
@@ -27,6 +32,7 @@ __all__ = [
     "DEMOConfig",
     "DEMOSurrogateModel",
     "DivergenceError",
+    "EmulatedPrecisionWarning",
     "GenerationDiagnostics",
     "SamplerDivergenceWarning",
     "__version__",

@@ -3,7 +3,8 @@
 Every offline design is a starting point. Because the surrogate scores designs
 independently, the gradient of ``sum_i f(x_i)`` with respect to the stacked
 designs is the stack of per-design gradients, so one backward pass moves a whole
-batch of designs at once: no Python loop over designs.
+batch of designs at once: no Python loop over designs. Repeated designs (repeat
+measurements) are ascended once each, since equal starts reach equal points.
 
 Three update rules are offered (``DEMOConfig.ascent_optimizer``), all in the
 standardised design space:
@@ -41,6 +42,8 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from botorch_demo.exceptions import DivergenceError
+from botorch_demo.rows import distinct_in_order
+from botorch_demo.runtime import autocast
 
 ASCENT_OPTIMIZERS = ("sgd", "adam", "normalized")
 
@@ -61,9 +64,10 @@ def gradient_ascent(
     step_size: float,
     optimizer: str = "sgd",
     trust_radius: float | None = None,
-    batch_size: int = 16384,
+    batch_size: int = 8192,
     progress: bool = False,
     units: Tensor | None = None,
+    autocast_dtype: torch.dtype | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Run Eq. (6) from every row of ``X`` and label the results.
 
@@ -89,6 +93,10 @@ def gradient_ascent(
         units: Optional ``D`` positive scales: the step size and the trust
             radius count in these units per coordinate (see the module
             docstring); ``None`` counts in standardised units.
+        autocast_dtype: Run the surrogate's forward passes of the ascent under
+            autocast to this dtype (e.g. ``torch.bfloat16``); the designs, their
+            gradients, the update rule and the final labels stay in the
+            surrogate's dtype. ``None``: no autocast.
 
     Returns:
         A tuple ``(X_T, y_T)``: the ``N x D`` synthetic designs (the dtype of
@@ -105,19 +113,25 @@ def gradient_ascent(
             f"{p.dtype} (Adam computes in it)."
         )
     scale = None if units is None else units.to(dtype=p.dtype, device=p.device)
+    distinct, inverse = distinct_in_order(X)
     outs, preds = [], []
-    starts = range(0, X.shape[0], batch_size)
+    starts = range(0, distinct.shape[0], batch_size)
     for lo in tqdm(
         starts,
         desc="DEMO gradient ascent (Eq. 6)",
         disable=None if progress else True,
         leave=False,
     ):
-        x0 = X[lo : lo + batch_size].to(dtype=p.dtype, device=p.device)
-        x, y = _ascend_batch(surrogate, x0, steps, step_size, optimizer, trust_radius, scale)
+        x0 = distinct[lo : lo + batch_size].to(dtype=p.dtype, device=p.device)
+        x, y = _ascend_batch(
+            surrogate, x0, steps, step_size, optimizer, trust_radius, scale, autocast_dtype
+        )
         preds.append(y)
         outs.append(x.to(X.dtype))
-    return torch.cat(outs), torch.cat(preds)
+    X_T, y_T = torch.cat(outs), torch.cat(preds)
+    if inverse is not None:
+        X_T, y_T = X_T[inverse], y_T[inverse]
+    return X_T, y_T
 
 
 def _ascend_batch(
@@ -128,9 +142,11 @@ def _ascend_batch(
     optimizer: str,
     trust_radius: float | None,
     scale: Tensor | None,
+    autocast_dtype: torch.dtype | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Ascend one batch: the rule moves ``u``, from ``x0`` (no ``scale``) or from 0
-    with the designs ``x = x0 + scale * u``."""
+    with the designs ``x = x0 + scale * u``; the final labels are computed
+    without autocast."""
     origin = x0 if scale is None else torch.zeros_like(x0)
     u = origin.clone().requires_grad_(True)
     opt = torch.optim.Adam([u], lr=step_size) if optimizer == "adam" else None
@@ -139,7 +155,9 @@ def _ascend_batch(
         return u if scale is None else x0 + scale * u
 
     for _ in range(steps):
-        (grad,) = torch.autograd.grad(surrogate(designs(u)).sum(), u)
+        with autocast(autocast_dtype, x0.device):
+            total = surrogate(designs(u)).sum()
+        (grad,) = torch.autograd.grad(total, u)
         if opt is not None:
             u.grad = -grad
             opt.step()

@@ -132,8 +132,11 @@ class DEMOConfig:
     standard deviation of a continuous column, one logit gap of a categorical
     position (the move that can change its letter), whatever the alphabet."""
 
-    ascent_batch_size: int = 16384
-    """Designs ascended together in one vectorised batch (memory knob only)."""
+    ascent_batch_size: int = 8192
+    """Designs ascended together in one vectorised batch (memory and speed knob
+    only: the result does not depend on it). 8,192 rows of 512-wide activations
+    stay in the CPU's caches where 16,384 did not: the TF Bind 8 ascent ran
+    about 1.5x faster on 2 cores (``docs/benchmarks.md``)."""
 
     # ----------------------------------------------------------------- diffusion
     diffusion_hidden: int = 512
@@ -312,6 +315,17 @@ class DEMOConfig:
     come back in the inputs' dtype and device; float32 training is ~2x faster and
     loses nothing measurable."""
 
+    mixed_precision: Literal["off", "bf16", "auto"] = "off"
+    """Arithmetic of the surrogate's training, the gradient ascent and the score
+    network's training (paper: float32 throughout). ``"bf16"`` runs their
+    matmuls in bfloat16 under ``torch.autocast`` with float32 master weights,
+    inputs and gradients of the designs; D' is labelled, and designs are edited
+    and predicted, in the networks' dtype. ``"auto"`` takes bfloat16 only where
+    the device multiplies it natively (:func:`botorch_demo.runtime.native_bf16`:
+    CUDA from compute capability 8.0, CPUs with AVX-512 BF16 or AMX), else
+    float32; ``"bf16"`` on other devices warns that it is emulated, which is
+    far slower than float32 (``docs/benchmarks.md``)."""
+
     progress: bool = True
     """Show tqdm progress bars (auto-hidden when output is not a terminal)."""
 
@@ -486,10 +500,12 @@ class DEMOConfig:
 
 
 #: The part of DEMO that each field shapes. ``"encoding"`` and ``"surrogate"``
-#: fields (with ``network_dtype``) decide the surrogate, ``"ascent"`` fields D',
-#: ``"diffusion"`` fields the score network, and ``"generation"`` fields act in
-#: phase 2 only, so ``DEMO.generate`` may override them without retraining.
-#: ``"runtime"`` fields change no number.
+#: fields (with ``network_dtype`` and ``mixed_precision``) decide the surrogate,
+#: ``"ascent"`` fields D', ``"diffusion"`` fields the score network, and
+#: ``"generation"`` fields act in phase 2 only, so ``DEMO.generate`` may override
+#: them without retraining. ``"runtime"`` fields decide how the work runs:
+#: ``progress`` and ``ascent_batch_size`` change no number, ``network_dtype`` and
+#: ``mixed_precision`` the rounding only.
 FIELD_PHASES: dict[str, str] = {
     "categorical_encoding": "encoding",
     "logit_smoothing": "encoding",
@@ -538,6 +554,7 @@ FIELD_PHASES: dict[str, str] = {
     "sampler_clamp": "generation",
     "ascent_batch_size": "runtime",
     "network_dtype": "runtime",
+    "mixed_precision": "runtime",
     "progress": "runtime",
 }
 
@@ -552,7 +569,11 @@ def fields_of(*phases: str) -> tuple[str, ...]:
 GENERATION_FIELDS: tuple[str, ...] = fields_of("generation")
 
 #: Fields that two fits must share for one's surrogate to serve the other.
-SURROGATE_FIELDS: tuple[str, ...] = (*fields_of("encoding", "surrogate"), "network_dtype")
+SURROGATE_FIELDS: tuple[str, ...] = (
+    *fields_of("encoding", "surrogate"),
+    "network_dtype",
+    "mixed_precision",
+)
 
 #: Fields that two fits must share for one's synthetic set D' to serve the other.
 ASCENT_FIELDS: tuple[str, ...] = fields_of("ascent")

@@ -186,6 +186,7 @@ def fit_score_network(
     *,
     generator: torch.Generator,
     label_cap: float | None = None,
+    autocast_dtype: torch.dtype | None = None,
 ) -> TrainStats:
     """Train the conditional score model on ``(X, y)`` with Eq. (8).
 
@@ -201,6 +202,9 @@ def fit_score_network(
             label dropout.
         label_cap: Cap on the conditioning label, in the units of ``y``
             (``None``: no cap).
+        autocast_dtype: Mixed-precision dtype of the forward passes, or ``None``
+            (``DEMOConfig.mixed_precision``); the loss is taken in the
+            parameters' dtype.
 
     Returns:
         The training stats.
@@ -228,11 +232,18 @@ def fit_score_network(
             torch.full((b,), p_keep, dtype=dtype, device=X.device), generator=generator
         )
         xt = sde.perturb(x0, t[:, None], noise)
-        err = (net(xt, t, y_std[idx], keep) - noise).square().mean(dim=-1)
+        err = (net(xt, t, y_std[idx], keep).to(dtype) - noise).square().mean(dim=-1)
         return err.mean() if weights is None else (weights[idx] * err).mean()
 
     return train_network(
-        net, loss_fn, X.shape[0], config, "diffusion", generator=generator, device=X.device
+        net,
+        loss_fn,
+        X.shape[0],
+        config,
+        "diffusion",
+        generator=generator,
+        device=X.device,
+        autocast_dtype=autocast_dtype,
     )
 
 

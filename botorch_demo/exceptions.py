@@ -33,3 +33,8 @@ class CandidateShortfallError(RuntimeError):
 class DuplicateDataWarning(UserWarning):
     """Designs attached to an Ax experiment are already in it (the same data
     attached twice counts every design twice)."""
+
+
+class EmulatedPrecisionWarning(UserWarning):
+    """Mixed precision was asked for on a device that emulates it (slower than
+    float32); ``DEMOConfig.mixed_precision="auto"`` takes it only where native."""

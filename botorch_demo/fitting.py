@@ -25,6 +25,7 @@ from botorch_demo.encoding import DesignEncoder
 from botorch_demo.exceptions import DivergenceError
 from botorch_demo.reach import Reach, measure_reach
 from botorch_demo.rows import ranked_distinct_rows
+from botorch_demo.runtime import autocast_dtype
 from botorch_demo.sde import VPSDE
 from botorch_demo.surrogate import build_surrogate, fit_surrogate
 from botorch_demo.training import TrainStats
@@ -108,6 +109,18 @@ def network_dtype(config: DEMOConfig, input_dtype: torch.dtype) -> torch.dtype:
     """The networks' dtype: ``config.network_dtype``, or the inputs' when it is ``None``."""
     name = config.network_dtype
     return input_dtype if name is None else NETWORK_DTYPES[name]
+
+
+def mixed_precision_dtype(
+    config: DEMOConfig, dtype: torch.dtype, device: torch.device
+) -> torch.dtype | None:
+    """The autocast dtype of a fit (``DEMOConfig.mixed_precision``), or ``None``.
+
+    Mixed precision applies to float32 networks; float64 ones keep float64.
+    """
+    if dtype != torch.float32:
+        return None
+    return autocast_dtype(config.mixed_precision, device)
 
 
 def needs_synthetic(config: DEMOConfig) -> bool:
@@ -198,6 +211,7 @@ def fit_parts(
     """
     dtype = network_dtype(config, train_X.dtype)
     device = train_X.device
+    amp = mixed_precision_dtype(config, dtype, device)
     surrogate = None if reuse is None else _reusable_surrogate(reuse, config)
     parts = empty_parts(
         config,
@@ -224,13 +238,15 @@ def fit_parts(
         reused_synthetic = _take_synthetic(parts, config, reuse)
     else:
         gen = seeded_generator(seed, "surrogate.train", device)
-        parts.stats["surrogate"] = fit_surrogate(parts.surrogate, Z, y_std, config, generator=gen)
+        parts.stats["surrogate"] = fit_surrogate(
+            parts.surrogate, Z, y_std, config, generator=gen, autocast_dtype=amp
+        )
     parts.seconds["surrogate"] = time.perf_counter() - tic
     require_finite("Training the surrogate", parts.surrogate.parameters(), "surrogate_lr")
 
     tic = time.perf_counter()
     if parts.synthetic_X is not None and not reused_synthetic:
-        parts.synthetic_X, parts.synthetic_y = _ascend(parts, config, Z)
+        parts.synthetic_X, parts.synthetic_y = _ascend(parts, config, Z, amp)
     parts.seconds["ascent"] = time.perf_counter() - tic
     if parts.synthetic_X is not None:
         parts.stats["ascent"] = synthetic_reach(parts)
@@ -241,7 +257,14 @@ def fit_parts(
     cap = None if config.target_cap is None else float(y_std.max()) + config.target_cap
     gen = seeded_generator(seed, "diffusion.train", device)
     parts.stats["diffusion"] = fit_score_network(
-        parts.score_net, diff_X, diff_y, sde, config, generator=gen, label_cap=cap
+        parts.score_net,
+        diff_X,
+        diff_y,
+        sde,
+        config,
+        generator=gen,
+        label_cap=cap,
+        autocast_dtype=amp,
     )
     parts.seconds["diffusion"] = time.perf_counter() - tic
     require_finite("Training the score network", parts.score_net.parameters(), "diffusion_lr")
@@ -258,8 +281,11 @@ def synthetic_reach(parts: FittedParts) -> Reach:
     )
 
 
-def _ascend(parts: FittedParts, config: DEMOConfig, Z: Tensor) -> tuple[Tensor, Tensor]:
-    """D' by gradient ascent from every encoded offline design (Eq. 6)."""
+def _ascend(
+    parts: FittedParts, config: DEMOConfig, Z: Tensor, amp: torch.dtype | None
+) -> tuple[Tensor, Tensor]:
+    """D' by gradient ascent from every encoded offline design (Eq. 6), with the
+    surrogate's forward passes under autocast to ``amp`` (``None``: none)."""
     step = (
         config.ascent_step_size_discrete
         if parts.encoder.is_discrete
@@ -276,6 +302,7 @@ def _ascend(parts: FittedParts, config: DEMOConfig, Z: Tensor) -> tuple[Tensor, 
             batch_size=config.ascent_batch_size,
             progress=config.progress,
             units=parts.encoder.design_units() if config.ascent_units == "design" else None,
+            autocast_dtype=amp,
         )
     except DivergenceError as err:
         raise DivergenceError(

@@ -33,6 +33,30 @@ def first_occurrences(X: Tensor) -> Tensor:
     return first[inverse] == torch.arange(X.shape[0], device=X.device)
 
 
+def distinct_in_order(X: Tensor) -> tuple[Tensor, Tensor | None]:
+    """The distinct rows of ``X`` in their order of first appearance.
+
+    Args:
+        X: ``n x d`` designs.
+
+    Returns:
+        A tuple ``(distinct, position)``: the ``m x d`` distinct rows and, for
+        each row of ``X``, its index in ``distinct`` (so ``distinct[position]``
+        is ``X``); ``(X, None)`` when all rows are distinct.
+    """
+    if X.shape[0] == 0:
+        return X, None
+    _, inverse = torch.unique(X, dim=0, return_inverse=True)
+    n_distinct = int(inverse.max()) + 1
+    if n_distinct == X.shape[0]:
+        return X, None
+    first = _first_positions(inverse, n_distinct)
+    order = first.argsort()
+    position = torch.empty_like(order)
+    position[order] = torch.arange(n_distinct, device=X.device)
+    return X[first[order]], position[inverse]
+
+
 def rows_in(X: Tensor, reference: Tensor | None) -> Tensor:
     """Mark the rows of ``X`` that also occur in ``reference``.
 

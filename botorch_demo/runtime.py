@@ -8,13 +8,22 @@ preset, 5 epochs) took 15.8 s on 1 thread and 138.2 s on 2. So a command-line
 run takes the idle cores (:func:`idle_threads`), parallel workers split the
 usable cores (:func:`threads_per_worker`), and a SLURM job takes its
 allocation (:func:`allocated_threads`).
+
+It also decides the arithmetic: :func:`autocast_dtype` resolves
+``DEMOConfig.mixed_precision`` against what the device does natively
+(:func:`native_bf16`), and :func:`autocast` opens the matching context.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
+from collections.abc import Iterator
 
 import torch
+
+from botorch_demo.exceptions import EmulatedPrecisionWarning
 
 #: Device types a run may name.
 DEVICE_TYPES = ("cpu", "cuda", "mps")
@@ -107,3 +116,83 @@ def resolve_device(
     elif device.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"{what} {str(name)!r}: MPS is not available on this machine")
     return device
+
+
+#: Values of ``DEMOConfig.mixed_precision``.
+MIXED_PRECISION = ("off", "bf16", "auto")
+
+
+def native_bf16(device: torch.device | str) -> bool:
+    """Whether ``device`` multiplies bfloat16 matrices in hardware, checked now.
+
+    CUDA asks the driver (compute capability 8.0 and newer, without emulation);
+    a CPU needs the AVX-512 BF16 or AMX instructions, which oneDNN uses for
+    bfloat16 matmuls (without them it emulates them, about 100x slower than
+    float32 GEMMs on an AVX2 CPU, ``docs/benchmarks.md``). Other devices answer
+    ``False``.
+
+    Args:
+        device: The device the networks train on.
+
+    Returns:
+        Whether bfloat16 matmuls run natively there.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        cpu = torch.cpu
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+    return False
+
+
+def autocast_dtype(mixed_precision: str, device: torch.device | str) -> torch.dtype | None:
+    """The autocast dtype of a fit: ``DEMOConfig.mixed_precision`` on ``device``.
+
+    Args:
+        mixed_precision: ``"off"`` (float32 arithmetic), ``"bf16"`` (bfloat16
+            matmuls, warning with :class:`EmulatedPrecisionWarning` when the
+            device lacks them natively) or ``"auto"`` (bfloat16 where
+            :func:`native_bf16`, else off).
+        device: The device the networks train on.
+
+    Returns:
+        ``torch.bfloat16``, or ``None`` for full precision.
+
+    Raises:
+        ValueError: For an unknown ``mixed_precision``.
+    """
+    if mixed_precision not in MIXED_PRECISION:
+        raise ValueError(
+            f"mixed_precision must be one of {MIXED_PRECISION}, got {mixed_precision!r}."
+        )
+    if mixed_precision == "off":
+        return None
+    native = native_bf16(device)
+    if mixed_precision == "auto":
+        return torch.bfloat16 if native else None
+    if not native:
+        warnings.warn(
+            f"mixed_precision='bf16' on {torch.device(device)}, which has no native bfloat16 "
+            "matmuls: they are emulated and slower than float32. Use 'auto' to take bfloat16 "
+            "only where the hardware has it.",
+            EmulatedPrecisionWarning,
+            stacklevel=3,
+        )
+    return torch.bfloat16
+
+
+@contextlib.contextmanager
+def autocast(dtype: torch.dtype | None, device: torch.device | str) -> Iterator[None]:
+    """Autocast to ``dtype`` on ``device`` (nothing when ``dtype`` is ``None``).
+
+    Parameters stay in their own dtype (float32 master weights); the matmuls
+    of the networks run in ``dtype`` and their gradients flow back in the
+    parameters' and inputs' dtypes.
+    """
+    if dtype is None:
+        yield
+        return
+    with torch.autocast(torch.device(device).type, dtype=dtype):
+        yield

@@ -41,6 +41,7 @@ def fit_surrogate(
     config: DEMOConfig,
     *,
     generator: torch.Generator,
+    autocast_dtype: torch.dtype | None = None,
 ) -> TrainStats:
     """Train f_theta on encoded designs by minimising Eq. (5).
 
@@ -53,6 +54,8 @@ def fit_surrogate(
         y: ``N`` standardised scores.
         config: Uses the ``surrogate_*`` training fields.
         generator: Generator on ``X.device`` for the minibatch order.
+        autocast_dtype: Mixed-precision dtype of the forward passes, or ``None``
+            (``DEMOConfig.mixed_precision``); the loss is taken in ``y``'s dtype.
 
     Returns:
         The training stats.
@@ -61,10 +64,17 @@ def fit_surrogate(
     Xf, yf = X.to(dtype), y.to(dtype)
 
     def loss_fn(idx: Tensor) -> Tensor:
-        return (net(Xf[idx]).squeeze(-1) - yf[idx]).square().mean()
+        return (net(Xf[idx]).squeeze(-1).to(dtype) - yf[idx]).square().mean()
 
     return train_network(
-        net, loss_fn, X.shape[0], config, "surrogate", generator=generator, device=X.device
+        net,
+        loss_fn,
+        X.shape[0],
+        config,
+        "surrogate",
+        generator=generator,
+        device=X.device,
+        autocast_dtype=autocast_dtype,
     )
 
 

@@ -17,6 +17,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from botorch_demo.runtime import autocast
+
 
 @dataclass(frozen=True)
 class TrainSettings:
@@ -54,11 +56,14 @@ class TrainStats:
         epoch_losses: Mean minibatch loss of every epoch.
         seconds: Wall-clock seconds of the loop.
         samples: Rows processed (epochs x dataset size).
+        autocast_dtype: The dtype the matmuls ran in under autocast (e.g.
+            ``"bfloat16"``), or ``None`` for the parameters' own dtype.
     """
 
     epoch_losses: list[float] = field(default_factory=list)
     seconds: float = 0.0
     samples: int = 0
+    autocast_dtype: str | None = None
 
 
 def make_optimizer(
@@ -86,6 +91,7 @@ def train_minibatch(
     weight_decay: float = 0.0,
     desc: str = "training",
     progress: bool = True,
+    autocast_dtype: torch.dtype | None = None,
 ) -> TrainStats:
     """Minimise ``loss_fn`` over shuffled minibatches of ``n`` rows.
 
@@ -101,12 +107,15 @@ def train_minibatch(
         weight_decay: Decoupled weight decay.
         desc: Label of the progress bar.
         progress: Whether to show a progress bar.
+        autocast_dtype: Run ``loss_fn`` under autocast to this dtype (the
+            backward pass and the optimizer keep the parameters' dtype);
+            ``None``: no autocast.
 
     Returns:
         The run's :class:`TrainStats`.
     """
     optimizer = make_optimizer(params, lr=lr, weight_decay=weight_decay)
-    stats = TrainStats()
+    stats = TrainStats(autocast_dtype=_dtype_name(autocast_dtype))
     batch_size = min(batch_size, n)
     start = time.perf_counter()
     bar = tqdm(range(epochs), desc=desc, disable=None if progress else True, leave=False)
@@ -115,7 +124,8 @@ def train_minibatch(
         total = torch.zeros((), device=device)
         steps = 0
         for lo in range(0, n, batch_size):
-            loss = loss_fn(perm[lo : lo + batch_size])
+            with autocast(autocast_dtype, device):
+                loss = loss_fn(perm[lo : lo + batch_size])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -138,6 +148,7 @@ def train_network(
     *,
     generator: torch.Generator,
     device: torch.device,
+    autocast_dtype: torch.dtype | None = None,
 ) -> TrainStats:
     """Train ``net`` as ``config``'s ``<prefix>_*`` fields say, then freeze it.
 
@@ -151,6 +162,8 @@ def train_network(
         prefix: ``"surrogate"`` or ``"diffusion"``; also names the progress bar.
         generator: Seeded generator on ``device`` for the permutations.
         device: Where the indices live.
+        autocast_dtype: Mixed-precision dtype of the forward passes
+            (:func:`botorch_demo.runtime.autocast_dtype`), or ``None``.
 
     Returns:
         The run's :class:`TrainStats`.
@@ -168,7 +181,13 @@ def train_network(
         device=device,
         desc=f"DEMO {prefix}",
         progress=config.progress,
+        autocast_dtype=autocast_dtype,
     )
     net.eval()
     net.requires_grad_(False)
     return stats
+
+
+def _dtype_name(dtype: torch.dtype | None) -> str | None:
+    """``torch.bfloat16`` -> ``"bfloat16"``; ``None`` stays ``None``."""
+    return None if dtype is None else str(dtype).removeprefix("torch.")

@@ -187,3 +187,15 @@ def test_a_trust_radius_counts_in_units():
     )
     # the RMS move in units is at most the radius: u = out / units
     assert float((out / units).square().mean().sqrt()) <= 0.2 + 1e-6
+
+
+def test_repeated_designs_are_ascended_once_each(surrogate: nn.Module, start: torch.Tensor) -> None:
+    rows = torch.tensor([0, 1, 0, 2, 1, 1, 3])
+    X = start[rows]
+    out, y = gradient_ascent(surrogate, X, steps=5, step_size=0.05, optimizer="adam")
+    alone, y_alone = gradient_ascent(
+        surrogate, start[:4], steps=5, step_size=0.05, optimizer="adam"
+    )
+    torch.testing.assert_close(out, alone[rows])
+    torch.testing.assert_close(y, y_alone[rows])
+    assert torch.equal(out[0], out[2]) and torch.equal(out[1], out[5])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from botorch_demo.rows import novel_rows, ranked_distinct_rows
+from botorch_demo.rows import distinct_in_order, novel_rows, ranked_distinct_rows
 
 
 def test_novel_rows() -> None:
@@ -20,3 +20,14 @@ def test_ranked_distinct_rows_keeps_best_copy() -> None:
     y = torch.tensor([0.5, 0.1, 0.9, 0.7])
     rows = ranked_distinct_rows(X, y)
     assert rows.tolist() == [2, 3, 1]
+
+
+def test_distinct_in_order_keeps_first_appearances_and_maps_back():
+    X = torch.tensor([[1.0, 2.0], [0.0, 0.0], [1.0, 2.0], [3.0, 3.0], [0.0, 0.0]])
+    distinct, position = distinct_in_order(X)
+    assert torch.equal(distinct, torch.tensor([[1.0, 2.0], [0.0, 0.0], [3.0, 3.0]]))
+    assert position.tolist() == [0, 1, 0, 2, 1]
+    assert torch.equal(distinct[position], X)
+    assert distinct_in_order(X[[0, 1, 3]])[1] is None
+    empty = torch.zeros(0, 2)
+    assert distinct_in_order(empty)[0] is empty

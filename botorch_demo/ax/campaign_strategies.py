@@ -28,13 +28,11 @@ from ax.generation_strategy.generation_strategy import GenerationStrategy
 from ax.generation_strategy.generator_spec import GeneratorSpec
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 
+from botorch_demo.ax.arguments import checked_config, int_argument, seed_argument
 from botorch_demo.ax.config import ConfigSpec, config_to_kwargs
 from botorch_demo.ax.keys import DEMOGenerators
 from botorch_demo.ax.strategies import (
-    _checked_config,
-    _checked_online_kwargs,
-    _int_argument,
-    _seed_argument,
+    checked_online_kwargs,
     demo_node,
     qei_generation_strategy,
 )
@@ -68,7 +66,7 @@ def qlognei_generation_strategy(
     Raises:
         UserInputError: For counts that are not ints >= 1 or a bad seed.
     """
-    subset_seed = _int_argument(subset_seed, "subset_seed", 0)
+    subset_seed = int_argument(subset_seed, "subset_seed", 0)
     return qei_generation_strategy(
         batch_size=batch_size,
         max_points=max_points,
@@ -115,8 +113,8 @@ def demo_every_round_strategy(
             a ``batch_size`` above ``initial_batch_size``, a bad seed or a
             configuration that does not resolve.
     """
-    initial_batch_size = _int_argument(initial_batch_size, "initial_batch_size", 1)
-    batch_size = _int_argument(batch_size, "batch_size", 1, initial_batch_size)
+    initial_batch_size = int_argument(initial_batch_size, "initial_batch_size", 1)
+    batch_size = int_argument(batch_size, "batch_size", 1, initial_batch_size)
     first = demo_node(
         batch_size=initial_batch_size,
         config=config,
@@ -171,12 +169,12 @@ def demo_pool_node(
             a bad seed, a configuration that does not resolve or generator
             arguments the GP generator does not take.
     """
-    batch_size = _int_argument(batch_size, "batch_size", 1)
-    pool_size = _int_argument(pool_size, "pool_size", 1)
-    max_points = _int_argument(max_points, "max_points", 1)
-    seed = _seed_argument(seed)
-    _checked_config(config, config_overrides)
-    extra = _checked_online_kwargs(generator_kwargs)
+    batch_size = int_argument(batch_size, "batch_size", 1)
+    pool_size = int_argument(pool_size, "pool_size", 1)
+    max_points = int_argument(max_points, "max_points", 1)
+    seed = seed_argument(seed)
+    checked_config(config, config_overrides)
+    extra = checked_online_kwargs(generator_kwargs)
     kwargs: dict[str, Any] = {
         "config": config_to_kwargs(config),
         "pool_size": pool_size,
@@ -230,7 +228,7 @@ def demo_pool_qei_strategy(
         UserInputError: Naming the argument (see :func:`demo_pool_node` and
             :func:`~botorch_demo.ax.demo_node`).
     """
-    subset_seed = _int_argument(subset_seed, "subset_seed", 0)
+    subset_seed = int_argument(subset_seed, "subset_seed", 0)
     first = demo_node(
         batch_size=initial_batch_size,
         config=config,
@@ -285,7 +283,7 @@ def demo_campaign_strategy(
     return demo_pool_qei_strategy(
         initial_batch_size=initial_batch_size,
         batch_size=batch_size,
-        pool_size=max(256, 4 * _int_argument(batch_size, "batch_size", 1)),
+        pool_size=max(256, 4 * int_argument(batch_size, "batch_size", 1)),
         config=config,
         seed=seed,
         checkpoint_dir=checkpoint_dir,

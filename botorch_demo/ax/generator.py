@@ -25,14 +25,14 @@ from typing import Any
 import torch
 from ax.core.search_space import SearchSpaceDigest
 from ax.core.types import TCandidateMetadata
-from ax.exceptions.core import DataRequiredError, UnsupportedError, UserInputError
+from ax.exceptions.core import DataRequiredError, UnsupportedError
 from ax.generators.torch_base import TorchGenerator, TorchGenResults, TorchOptConfig
 from ax.utils.common.logger import get_logger
 from botorch.utils.datasets import SupervisedDataset
 from torch import Tensor
 
 from botorch_demo import DEMO
-from botorch_demo.ax.config import resolve_demo_config
+from botorch_demo.ax.arguments import checked_config, int_argument, seed_argument
 from botorch_demo.ax.encoding import DesignEncoding
 from botorch_demo.ax.model_cache import ModelCache, Observed, TrainingData, split_observations
 from botorch_demo.ax.pool import Admissibility, CandidatePool, predicted_scores
@@ -99,16 +99,12 @@ class DEMOGenerator(TorchGenerator):
         device: str | None = None,
         min_completed: int | None = None,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise UserInputError(f"batch_size must be a positive int; got {batch_size!r}.")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise UserInputError(f"seed must be an int or None; got {seed!r}.")
-        min_completed = batch_size if min_completed is None else min_completed
-        if isinstance(min_completed, bool) or not 1 <= min_completed <= batch_size:
-            raise UserInputError(
-                f"min_completed must be in [1, batch_size={batch_size}]; got {min_completed!r}."
-            )
-        self.demo_config = resolve_demo_config(config, config_overrides)
+        batch_size = int_argument(batch_size, "batch_size", 1)
+        seed = seed_argument(seed)
+        min_completed = int_argument(
+            batch_size if min_completed is None else min_completed, "min_completed", 1, batch_size
+        )
+        self.demo_config = checked_config(config, config_overrides)
         self.batch_size = batch_size
         self.min_completed = min_completed
         #: The seed as configured (None: drawn); part of the checkpoint key.

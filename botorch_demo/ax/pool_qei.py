@@ -36,7 +36,7 @@ from typing import Any
 
 import torch
 from ax.core.search_space import SearchSpaceDigest
-from ax.exceptions.core import UnsupportedError, UserInputError
+from ax.exceptions.core import UnsupportedError
 from ax.generators.torch.botorch_modular.acquisition import Acquisition
 from ax.generators.torch.botorch_modular.surrogate import Surrogate, SurrogateSpec
 from ax.generators.torch_base import TorchGenResults, TorchOptConfig
@@ -46,7 +46,7 @@ from botorch.acquisition.objective import LinearMCObjective
 from botorch.optim.optimize import optimize_acqf_discrete
 from torch import Tensor
 
-from botorch_demo.ax.config import resolve_demo_config
+from botorch_demo.ax.arguments import checked_config, int_argument, seed_argument
 from botorch_demo.ax.encoding import DesignEncoding
 from botorch_demo.ax.model_cache import ModelCache, split_observations
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
@@ -137,14 +137,9 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             n_prescreen=n_prescreen,
             max_enumerate=max_enumerate,
         )
-        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
-            raise UserInputError(f"pool_size must be an int >= 1; got {pool_size!r}.")
-        if demo_seed is not None and (
-            isinstance(demo_seed, bool) or not isinstance(demo_seed, int)
-        ):
-            raise UserInputError(f"demo_seed must be an int or None; got {demo_seed!r}.")
-        self.pool_size = pool_size
-        self.demo_config = resolve_demo_config(config, config_overrides)
+        self.pool_size = int_argument(pool_size, "pool_size", 1)
+        demo_seed = seed_argument(demo_seed, "demo_seed")
+        self.demo_config = checked_config(config, config_overrides)
         drawn = int(torch.randint(0, 2**31 - 1, (1,)).item())
         self.demo_cache = ModelCache(
             self.demo_config,

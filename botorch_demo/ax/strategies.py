@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from ax.adapter.registry import Generators
 from ax.exceptions.core import UserInputError
 from ax.generation_strategy.generation_node import GenerationNode
@@ -23,55 +22,17 @@ from botorch.acquisition.logei import (
     qLogNoisyExpectedImprovement,
 )
 
-from botorch_demo.ax.config import ConfigSpec, config_to_kwargs, resolve_demo_config
+from botorch_demo.ax.arguments import checked_config, int_argument, seed_argument
+from botorch_demo.ax.config import ConfigSpec, config_to_kwargs
 from botorch_demo.ax.criteria import RESOLVED, DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.keys import DEMOGenerators
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
-from botorch_demo.validation import MAX_SEED
 
 #: Arguments of the online node's generator that the strategy sets itself.
 _STRATEGY_SET = ("max_points", "batch_size")
 
 
-def _int_argument(value: object, name: str, minimum: int, maximum: int | None = None) -> int:
-    """``value`` as a plain int in ``[minimum, maximum]``, or a ``UserInputError`` naming ``name``.
-
-    Ints and NumPy integers pass; bools, floats (even ``3.0``), strings such as
-    ``"3"`` and ``None`` do not.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise UserInputError(f"{name} must be an int; got {value!r} ({type(value).__name__}).")
-    out = int(value)
-    if maximum is None and out < minimum:
-        raise UserInputError(f"{name} must be an int >= {minimum}; got {out}.")
-    if maximum is not None and not minimum <= out <= maximum:
-        raise UserInputError(f"{name} must be an int in [{minimum}, {maximum}]; got {out}.")
-    return out
-
-
-def _seed_argument(seed: object) -> int | None:
-    """``seed`` checked like the generator's: None or an int in ``[0, 2**63 - 2]``."""
-    if seed is None:
-        return None
-    return _int_argument(seed, "seed", 0, MAX_SEED)
-
-
-def _checked_config(config: ConfigSpec, config_overrides: object) -> None:
-    """Resolve the DEMO configuration now, so a bad field fails at construction."""
-    if config_overrides is not None and not isinstance(config_overrides, Mapping):
-        raise UserInputError(
-            "config_overrides must be a dict of DEMOConfig fields; got "
-            f"{type(config_overrides).__name__}."
-        )
-    try:
-        resolve_demo_config(config, config_overrides)
-    except (TypeError, ValueError) as err:
-        if isinstance(err, UserInputError):
-            raise
-        raise UserInputError(f"config / config_overrides: {err}") from None
-
-
-def _checked_online_kwargs(kwargs: object) -> dict[str, Any]:
+def checked_online_kwargs(kwargs: object) -> dict[str, Any]:
     """The online node's extra generator arguments, checked against its signature."""
     if kwargs is None:
         return {}
@@ -88,12 +49,12 @@ def _checked_online_kwargs(kwargs: object) -> dict[str, Any]:
         )
     for name in ("n_top", "n_recent"):
         if kwargs.get(name) is not None:
-            _int_argument(kwargs[name], f"online_generator_kwargs[{name!r}]", 0)
+            int_argument(kwargs[name], f"online_generator_kwargs[{name!r}]", 0)
     if "subset_seed" in kwargs:
-        _int_argument(kwargs["subset_seed"], "online_generator_kwargs['subset_seed']", 0)
+        int_argument(kwargs["subset_seed"], "online_generator_kwargs['subset_seed']", 0)
     for name in ("n_prescreen", "max_enumerate"):
         if name in kwargs:
-            _int_argument(kwargs[name], f"online_generator_kwargs[{name!r}]", 1)
+            int_argument(kwargs[name], f"online_generator_kwargs[{name!r}]", 1)
     return dict(kwargs)
 
 
@@ -149,14 +110,14 @@ def demo_node(
             bad ``seed``, or a ``config``/``config_overrides`` that does not
             resolve to a valid ``DEMOConfig``.
     """
-    batch_size = _int_argument(batch_size, "batch_size", 1)
+    batch_size = int_argument(batch_size, "batch_size", 1)
     min_completed = (
         batch_size
         if min_completed is None
-        else _int_argument(min_completed, "min_completed", 1, batch_size)
+        else int_argument(min_completed, "min_completed", 1, batch_size)
     )
-    seed = _seed_argument(seed)
-    _checked_config(config, config_overrides)
+    seed = seed_argument(seed)
+    checked_config(config, config_overrides)
     demo_kwargs: dict[str, Any] = {
         "config": config_to_kwargs(config),
         "batch_size": batch_size,
@@ -211,8 +172,8 @@ def sobol_node(
     Raises:
         UserInputError: If ``num_trials`` is not an int >= 1 or ``seed`` is bad.
     """
-    num_trials = _int_argument(num_trials, "num_trials", 1)
-    seed = _seed_argument(seed)
+    num_trials = int_argument(num_trials, "num_trials", 1)
+    seed = seed_argument(seed)
     return GenerationNode(
         name=name,
         generator_specs=[
@@ -288,11 +249,11 @@ def demo_generation_strategy(
             generator does not take (or that repeat ``max_points`` or
             ``batch_size``).
     """
-    initial_sobol_trials = _int_argument(initial_sobol_trials, "initial_sobol_trials", 0)
-    max_points = _int_argument(max_points, "max_points", 1)
+    initial_sobol_trials = int_argument(initial_sobol_trials, "initial_sobol_trials", 0)
+    max_points = int_argument(max_points, "max_points", 1)
     if online_batch_size is not None:
-        online_batch_size = _int_argument(online_batch_size, "online_batch_size", 1)
-    online_generator_kwargs = _checked_online_kwargs(online_generator_kwargs)
+        online_batch_size = int_argument(online_batch_size, "online_batch_size", 1)
+    online_generator_kwargs = checked_online_kwargs(online_generator_kwargs)
     repeated = sorted(k for k in _STRATEGY_SET if k in online_generator_kwargs)
     if repeated:
         raise UserInputError(
@@ -348,9 +309,9 @@ def qei_generation_strategy(
     Returns:
         A one-node ``GenerationStrategy``.
     """
-    batch_size = _int_argument(batch_size, "batch_size", 1)
-    max_points = _int_argument(max_points, "max_points", 1)
-    generator_kwargs = _checked_online_kwargs(generator_kwargs)
+    batch_size = int_argument(batch_size, "batch_size", 1)
+    max_points = int_argument(max_points, "max_points", 1)
+    generator_kwargs = checked_online_kwargs(generator_kwargs)
     node = _gp_node(node_name, qLogExpectedImprovement, max_points, batch_size, generator_kwargs)
     return GenerationStrategy(name=node_name, nodes=[node])
 

@@ -309,6 +309,17 @@ class DEMOConfig:
     """Whether the divergence guard also clamps states back into that bound at
     every step (paper: no clamping, so ``paper()`` only warns)."""
 
+    # ----------------------------------------------------------------- refitting
+    warm_start_fraction: float | None = None
+    """How a refit on grown data starts (not in the paper, which fits once).
+    ``None``: from freshly initialised networks. A number in (0, 1]: a fit given
+    ``warm_start`` (:meth:`DEMO.fit <botorch_demo.DEMO.fit>`) starts from that
+    earlier model's surrogate and score-network weights and trains this
+    fraction of ``surrogate_epochs`` and ``diffusion_epochs`` (at least one
+    each); the Ax generator then warm-starts each retraining from the model it
+    trained before, in the same process (after a reload from storage the first
+    retraining is cold, or its checkpoint is loaded)."""
+
     # ------------------------------------------------------------------- runtime
     network_dtype: Literal["float32", "float64"] | None = "float32"
     """dtype of the networks. ``None`` follows the inputs' dtype. Outputs always
@@ -516,6 +527,7 @@ FIELD_PHASES: dict[str, str] = {
     "surrogate_batch_size": "surrogate",
     "surrogate_lr": "surrogate",
     "surrogate_weight_decay": "surrogate",
+    "warm_start_fraction": "surrogate",
     "ascent_steps": "ascent",
     "ascent_step_size_continuous": "ascent",
     "ascent_step_size_discrete": "ascent",
@@ -641,6 +653,7 @@ _LIMITS: dict[str, tuple[float, float, bool, bool]] = {
         _POSITIVE,
     ),
     "target_quantile": (0, 1, True, False),
+    "warm_start_fraction": (0, 1, True, False),
     "condition_dropout": (0, 1, False, True),
     "logit_smoothing": (0, 1, True, False),
     "guidance_weight": (0.0, 100.0, False, False),

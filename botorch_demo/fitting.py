@@ -10,7 +10,9 @@ builds the same layout untrained, for loading a checkpoint into.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -70,11 +72,13 @@ class FittedParts:
 
 
 class Reusable(Protocol):
-    """A fitted model whose surrogate (and D') another fit may reuse."""
+    """A fitted model whose surrogate (and D') another fit may reuse, or whose
+    weights may start another fit."""
 
     config: DEMOConfig
     encoder: DesignEncoder | None
     surrogate: nn.Sequential | None
+    score_net: ScoreNetwork | None
     train_X: Tensor
     train_Y: Tensor
     synthetic_X: Tensor | None
@@ -188,6 +192,7 @@ def fit_parts(
     *,
     seed: int,
     reuse: Reusable | None = None,
+    warm_start: Reusable | None = None,
 ) -> FittedParts:
     """Run phase 1 on validated inputs.
 
@@ -201,13 +206,17 @@ def fit_parts(
         seed: Seed of the weights, minibatches, noise and label dropout.
         reuse: A model fitted on the same data whose surrogate (and D', when
             the ascent settings agree) is taken instead of trained.
+        warm_start: A model fitted earlier in the same design space whose
+            network weights start the training, which then runs
+            ``config.warm_start_fraction`` of the epochs (:func:`warm_config`).
 
     Returns:
         The fitted parts.
 
     Raises:
         DivergenceError: If a phase produced NaN or infinite numbers.
-        ValueError: If ``reuse`` does not fit these data and settings.
+        ValueError: If ``reuse`` does not fit these data and settings, if
+            ``warm_start`` has other networks, or if both are given.
     """
     dtype = network_dtype(config, train_X.dtype)
     device = train_X.device
@@ -223,6 +232,12 @@ def fit_parts(
         seed,
         surrogate,
     )
+    train_config = config
+    if warm_start is not None:
+        if reuse is not None:
+            raise ValueError("Pass reuse_surrogate or warm_start, not both.")
+        train_config = warm_config(config)
+        _load_warm_weights(parts, warm_start, config)
     parts.train_X, parts.train_Y = train_X.clone(), train_Y.to(train_X).clone()
     parts.encoder.fit(train_X)
     y = train_Y.squeeze(-1)
@@ -239,7 +254,7 @@ def fit_parts(
     else:
         gen = seeded_generator(seed, "surrogate.train", device)
         parts.stats["surrogate"] = fit_surrogate(
-            parts.surrogate, Z, y_std, config, generator=gen, autocast_dtype=amp
+            parts.surrogate, Z, y_std, train_config, generator=gen, autocast_dtype=amp
         )
     parts.seconds["surrogate"] = time.perf_counter() - tic
     require_finite("Training the surrogate", parts.surrogate.parameters(), "surrogate_lr")
@@ -261,7 +276,7 @@ def fit_parts(
         diff_X,
         diff_y,
         sde,
-        config,
+        train_config,
         generator=gen,
         label_cap=cap,
         autocast_dtype=amp,
@@ -269,6 +284,49 @@ def fit_parts(
     parts.seconds["diffusion"] = time.perf_counter() - tic
     require_finite("Training the score network", parts.score_net.parameters(), "diffusion_lr")
     return parts
+
+
+#: Fields two models must share for one's weights to start the other's training.
+NETWORK_FIELDS = (
+    "surrogate_hidden",
+    "surrogate_layers",
+    "surrogate_activation",
+    "diffusion_hidden",
+    "diffusion_layers",
+    "diffusion_activation",
+    "categorical_encoding",
+)
+
+
+def warm_config(config: DEMOConfig) -> DEMOConfig:
+    """The training settings of a warm-started fit: ``config`` with
+    ``warm_start_fraction`` (1 when ``None``) of its surrogate and diffusion
+    epochs, rounded up, at least one each."""
+    fraction = 1.0 if config.warm_start_fraction is None else config.warm_start_fraction
+    return dataclasses.replace(
+        config,
+        surrogate_epochs=max(1, math.ceil(fraction * config.surrogate_epochs)),
+        diffusion_epochs=max(1, math.ceil(fraction * config.diffusion_epochs)),
+    )
+
+
+def _load_warm_weights(parts: FittedParts, other: Reusable, config: DEMOConfig) -> None:
+    """Copy another fitted model's surrogate and score-network weights into ``parts``.
+
+    Raises:
+        ValueError: If ``other`` is not fitted, or its networks differ in shape
+            or settings.
+    """
+    if not getattr(other, "is_fitted", False) or other.encoder is None:
+        raise ValueError("warm_start must be a fitted DEMO model.")
+    mismatched = [k for k in NETWORK_FIELDS if getattr(other.config, k) != getattr(config, k)]
+    if other.encoder.encoded_dim != parts.encoder.encoded_dim:
+        mismatched.append("the encoded width of the designs")
+    if mismatched:
+        raise ValueError(f"warm_start cannot start this fit: {mismatched} differ.")
+    with torch.no_grad():
+        parts.surrogate.load_state_dict(other.surrogate.state_dict())
+        parts.score_net.net.load_state_dict(other.score_net.net.state_dict())
 
 
 def synthetic_reach(parts: FittedParts) -> Reach:

@@ -143,6 +143,7 @@ class DEMO(nn.Module):
         *,
         seed: int | None = 0,
         reuse_surrogate: DEMO | None = None,
+        warm_start: DEMO | None = None,
     ) -> DEMO:
         """Run phase 1 of Algorithm 1 on the offline data.
 
@@ -159,6 +160,12 @@ class DEMO(nn.Module):
                 encoding and surrogate settings whose surrogate (and synthetic
                 dataset D', when it has one) is reused instead of retrained.
                 Lets ablations share phase 1a/1b work.
+            warm_start: A DEMO fitted earlier in the same design space (e.g. on
+                fewer designs, in the previous round of a campaign), with the
+                same network settings: its surrogate and score-network weights
+                start this fit's training, which runs
+                ``config.warm_start_fraction`` of the epochs (all of them when
+                ``None``). D' is ascended and labelled anew. Not in the paper.
 
         Returns:
             ``self``, fitted. The fit is atomic: if it raises (or is
@@ -177,6 +184,7 @@ class DEMO(nn.Module):
             cats,
             seed=seed,
             reuse=reuse_surrogate,
+            warm_start=warm_start,
         )
         self._install(parts)
         return self

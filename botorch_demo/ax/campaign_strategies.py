@@ -85,6 +85,7 @@ def demo_every_round_strategy(
     config_overrides: Mapping[str, Any] | None = None,
     seed: int | None = None,
     checkpoint_dir: str | Path | None = None,
+    warm_start_fraction: float | None = 0.25,
 ) -> GenerationStrategy:
     """DEMO's batch of ``initial_batch_size``, then DEMO retrained on all data
     before each round of ``batch_size``.
@@ -92,8 +93,10 @@ def demo_every_round_strategy(
     Two DEMO nodes (see :func:`~botorch_demo.ax.demo_node`): the first serves
     the offline batch and hands off once its designs have results; the second
     is a last DEMO node, which trains again on everything observed (its own
-    results included) whenever its round is done. Each retraining starts from
-    freshly initialised networks (no warm start from the previous round).
+    results included) whenever its round is done. From its second round on,
+    each retraining starts from the networks it trained the round before and
+    trains ``warm_start_fraction`` of the epochs
+    (``DEMOConfig.warm_start_fraction``); ``None`` retrains from fresh networks.
 
     Args:
         initial_batch_size: Designs of the first round (k0).
@@ -104,6 +107,9 @@ def demo_every_round_strategy(
         config_overrides: DEMOConfig fields replacing those of ``config``.
         seed: Seed of DEMO (None: drawn, see :func:`~botorch_demo.ax.demo_node`).
         checkpoint_dir: Directory for DEMO checkpoints.
+        warm_start_fraction: Fraction of the epochs of a warm-started
+            retraining, in (0, 1], or ``None`` for cold retraining. It replaces
+            the field of ``config`` for the online node only.
 
     Returns:
         A two-node ``GenerationStrategy``.
@@ -127,7 +133,7 @@ def demo_every_round_strategy(
     online = demo_node(
         batch_size=batch_size,
         config=config,
-        config_overrides=config_overrides,
+        config_overrides={**(config_overrides or {}), "warm_start_fraction": warm_start_fraction},
         seed=seed,
         checkpoint_dir=checkpoint_dir,
         name="DEMO_online",

@@ -216,6 +216,8 @@ class ModelCache:
         seed: The seed of training and generation.
         num_trainings: Models trained.
         num_checkpoint_loads: Models loaded from ``checkpoint_dir``.
+        num_warm_starts: Trainings started from the previous model's weights
+            (``DEMOConfig.warm_start_fraction``).
         last_training_seconds: Seconds of the last training (0.0 after a load).
     """
 
@@ -235,6 +237,7 @@ class ModelCache:
         self.sign: float | None = None
         self.num_trainings = 0
         self.num_checkpoint_loads = 0
+        self.num_warm_starts = 0
         self.last_training_seconds = 0.0
         self._targets: Tensor | None = None
 
@@ -258,7 +261,9 @@ class ModelCache:
         path = None if self.checkpoint_dir is None else checkpoint_path(self.checkpoint_dir, key)
         model = None if path is None else self._load(path, targets, data.Z.device)
         if model is None:
-            model = self._train(data, targets, resumed=self.model is None and has_demo_results)
+            warm = self._warm_start_model(data, sign)
+            resumed = self.model is None and has_demo_results
+            model = self._train(data, targets, resumed=resumed, warm_start=warm)
             if path is not None:
                 atomic_torch_save(targets_path(path), {"targets": targets.cpu(), "seed": self.seed})
                 model.save(path)  # Atomic too, in the folder the scores file made.
@@ -278,7 +283,22 @@ class ModelCache:
         logger.info(f"Loaded the DEMO model from checkpoint {path}.")
         return model
 
-    def _train(self, data: TrainingData, targets: Tensor, resumed: bool) -> DEMO:
+    def _warm_start_model(self, data: TrainingData, sign: float) -> DEMO | None:
+        """The model to start the next training from: the one trained before, for
+        the same direction and design space, when the configuration asks for it."""
+        model = self.model
+        if self.config.warm_start_fraction is None or model is None or self.sign != sign:
+            return None
+        same_space = (
+            model.encoder is not None
+            and model.encoder.bounds.shape == data.encoding.bounds.shape
+            and model.encoder.categorical_features == data.encoding.categorical_features
+        )
+        return model if same_space else None
+
+    def _train(
+        self, data: TrainingData, targets: Tensor, resumed: bool, warm_start: DEMO | None = None
+    ) -> DEMO:
         n = data.Z.shape[0]
         if self.checkpoint_dir is None and resumed:
             logger.warning(
@@ -289,7 +309,8 @@ class ModelCache:
             )
         else:
             where = "" if self.checkpoint_dir is None else f" (checkpoint in {self.checkpoint_dir})"
-            logger.info(f"Training DEMO on {n} designs{where}.")
+            how = "" if warm_start is None else ", warm-started from the previous model"
+            logger.info(f"Training DEMO on {n} designs{how}{where}.")
         tic = time.perf_counter()
         model = DEMO(self.config).fit(
             data.Z,
@@ -297,7 +318,9 @@ class ModelCache:
             data.encoding.bounds,
             categorical_features=data.encoding.categorical_features or None,
             seed=self.seed,
+            warm_start=warm_start,
         )
         self.last_training_seconds = time.perf_counter() - tic
         self.num_trainings += 1
+        self.num_warm_starts += warm_start is not None
         return model

@@ -99,6 +99,16 @@ def _demo_then_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str) -
 
 
 def _demo_every_round(settings: CampaignSettings, seed: int, checkpoint_dir: str) -> Any:
+    return _every_round(settings, seed, checkpoint_dir, warm_start_fraction=0.25)
+
+
+def _demo_every_round_cold(settings: CampaignSettings, seed: int, checkpoint_dir: str) -> Any:
+    return _every_round(settings, seed, checkpoint_dir, warm_start_fraction=None)
+
+
+def _every_round(
+    settings: CampaignSettings, seed: int, checkpoint_dir: str, warm_start_fraction: float | None
+) -> Any:
     from botorch_demo.ax.campaign_strategies import demo_every_round_strategy
 
     return demo_every_round_strategy(
@@ -107,6 +117,7 @@ def _demo_every_round(settings: CampaignSettings, seed: int, checkpoint_dir: str
         config=settings.profile.demo,
         seed=seed,
         checkpoint_dir=checkpoint_dir,
+        warm_start_fraction=warm_start_fraction,
     )
 
 
@@ -144,8 +155,17 @@ STRATEGIES: dict[str, CampaignStrategy] = {
         CampaignStrategy(
             "demo-every-round",
             "DEMO every round",
-            "DEMO's batch of k0, then DEMO retrained on all data before each round",
+            "DEMO's batch of k0, then DEMO retrained on all data before each round, "
+            "from the previous round's networks for a quarter of the epochs",
             _demo_every_round,
+            batch_at_most_k0=True,
+        ),
+        CampaignStrategy(
+            "demo-every-round-cold",
+            "DEMO every round, cold",
+            "as demo-every-round, but each retraining starts from fresh networks "
+            "and runs all the epochs",
+            _demo_every_round_cold,
             batch_at_most_k0=True,
         ),
         CampaignStrategy(

@@ -535,12 +535,13 @@ def _add_campaign(sub: argparse._SubParsersAction) -> None:
         "scored by the oracle, per strategy; write results.csv/md/json and plots",
     )
     _add_common(p, "campaigns")
+    from botorch_demo.benchmarks.campaign_registry import STRATEGIES
+
     p.add_argument(
         "--strategies",
         action="append",
         default=None,
-        help="comma-separated strategy names (default: all): "
-        "qei, demo-then-qei, demo-every-round, demo-pool-qei",
+        help=f"comma-separated strategy names (default: all): {', '.join(STRATEGIES)}",
     )
     p.add_argument("--k0", type=int, default=128, help="designs of round 0 (default 128)")
     p.add_argument("--rounds", type=int, default=4, help="online rounds after round 0 (default 4)")

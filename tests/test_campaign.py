@@ -220,3 +220,12 @@ def test_tables_and_plot_of_best_so_far(tmp_path: Path) -> None:
         summary, "t", ["qei", "demo-then-qei"], labels, 0.5, tmp_path / "p.png"
     )
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_command_help_names_every_strategy(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["campaign", "--help"])
+    # argparse wraps lines after hyphens: join "demo-every-round-" and "cold".
+    text = "".join(capsys.readouterr().out.split())
+    for name in STRATEGIES:
+        assert name in text

@@ -154,8 +154,9 @@ def _ascend_batch(
     def designs(u: Tensor) -> Tensor:
         return u if scale is None else x0 + scale * u
 
+    amp = autocast(autocast_dtype, x0.device)
     for _ in range(steps):
-        with autocast(autocast_dtype, x0.device):
+        with amp:
             total = surrogate(designs(u)).sum()
         (grad,) = torch.autograd.grad(total, u)
         if opt is not None:

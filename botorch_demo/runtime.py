@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections.abc import Iterator
 
 import torch
 
@@ -183,16 +182,16 @@ def autocast_dtype(mixed_precision: str, device: torch.device | str) -> torch.dt
     return torch.bfloat16
 
 
-@contextlib.contextmanager
-def autocast(dtype: torch.dtype | None, device: torch.device | str) -> Iterator[None]:
-    """Autocast to ``dtype`` on ``device`` (nothing when ``dtype`` is ``None``).
+def autocast(
+    dtype: torch.dtype | None, device: torch.device | str
+) -> contextlib.AbstractContextManager[None]:
+    """A context that autocasts to ``dtype`` on ``device`` (a no-op for ``None``).
 
     Parameters stay in their own dtype (float32 master weights); the matmuls
     of the networks run in ``dtype`` and their gradients flow back in the
-    parameters' and inputs' dtypes.
+    parameters' and inputs' dtypes. The context may be entered again and
+    again, so a training loop builds it once.
     """
     if dtype is None:
-        yield
-        return
-    with torch.autocast(torch.device(device).type, dtype=dtype):
-        yield
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=dtype)

@@ -119,12 +119,13 @@ def train_minibatch(
     batch_size = min(batch_size, n)
     start = time.perf_counter()
     bar = tqdm(range(epochs), desc=desc, disable=None if progress else True, leave=False)
+    amp = autocast(autocast_dtype, device)
     for _ in bar:
         perm = torch.randperm(n, generator=generator, device=device)
         total = torch.zeros((), device=device)
         steps = 0
         for lo in range(0, n, batch_size):
-            with autocast(autocast_dtype, device):
+            with amp:
                 loss = loss_fn(perm[lo : lo + batch_size])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -40,6 +40,7 @@ from botorch_demo.config import PRESETS, DEMOConfig
 from botorch_demo.encoding import DesignEncoder
 from botorch_demo.model import DEMO
 from botorch_demo.networks import configured_mlp, count_matmul_flops
+from botorch_demo.rows import n_distinct
 from botorch_demo.runtime import native_bf16, set_threads
 from botorch_demo.tasks import load_task
 from botorch_demo.tasks.pairwise import PairwiseSequenceModel
@@ -170,8 +171,7 @@ def time_pipeline(
         if stats is not None:
             flops[phase] = count_matmul_flops(net, stats.samples)
     if model.synthetic_X is not None:
-        distinct = torch.unique(X, dim=0).shape[0]
-        flops["ascent"] = count_ascent_flops(model.surrogate, distinct, config.ascent_steps)
+        flops["ascent"] = count_ascent_flops(model.surrogate, n_distinct(X), config.ascent_steps)
     for phase, f in flops.items():
         if out[phase] > 0:
             out[f"{phase}_gflops"] = f / out[phase] / 1e9

@@ -23,6 +23,7 @@ from botorch_demo.ax.criteria import DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.offline_data import attach_offline_data
 from botorch_demo.ax.pool_qei import DEMOPoolGenerator
+from botorch_demo.ax.prior_mean import SurrogatePriorMean, surrogate_prior_gp
 from botorch_demo.ax.registry import DEMOGenerators, register
 from botorch_demo.ax.storage import registry_bundle, sqlite_storage_config
 from botorch_demo.ax.strategies import (
@@ -44,6 +45,7 @@ __all__ = [
     "DEMOPoolGenerator",
     "StorageBindingError",
     "SubsetBoTorchGenerator",
+    "SurrogatePriorMean",
     "attach_offline_data",
     "check_experiment_binding",
     "check_storage_binding",
@@ -60,5 +62,6 @@ __all__ = [
     "resolve_demo_config",
     "sobol_node",
     "sqlite_storage_config",
+    "surrogate_prior_gp",
     "training_subset",
 ]

@@ -13,7 +13,8 @@ JSON and SQL storage like :func:`~botorch_demo.ax.demo_generation_strategy`.
   retrains on all results before each round.
 - :func:`demo_pool_qei_strategy`: a DEMO batch, then GP + qLogNEI choosing each
   round among DEMO's edits of the best observed designs
-  (:class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`).
+  (:class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`); with
+  ``prior_mean=True`` the GP's prior mean is DEMO's surrogate.
 - :func:`demo_campaign_strategy`: the recommended campaign strategy.
 """
 
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ax.exceptions.core import UserInputError
 from ax.generation_strategy.generation_node import GenerationNode
 from ax.generation_strategy.generation_strategy import GenerationStrategy
 from ax.generation_strategy.generator_spec import GeneratorSpec
@@ -151,6 +153,7 @@ def demo_pool_node(
     max_points: int = 500,
     generator_kwargs: Mapping[str, Any] | None = None,
     name: str = POOL_NODE,
+    prior_mean: bool = False,
 ) -> GenerationNode:
     """The online node that chooses each batch among DEMO's edits with qLogNEI
     (see :class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`).
@@ -166,19 +169,24 @@ def demo_pool_node(
         generator_kwargs: Extra ``SubsetBoTorchGenerator`` arguments (e.g.
             ``n_top``, ``subset_seed``).
         name: Name of the node.
+        prior_mean: Whether the GP that scores the pool has DEMO's surrogate
+            as its prior mean (see :mod:`botorch_demo.ax.prior_mean`).
 
     Returns:
         The node (a last node: it serves one round after another).
 
     Raises:
         UserInputError: Naming the argument, for counts that are not ints >= 1,
-            a bad seed, a configuration that does not resolve or generator
-            arguments the GP generator does not take.
+            a bad seed, a ``prior_mean`` that is not a bool, a configuration
+            that does not resolve or generator arguments the GP generator does
+            not take.
     """
     batch_size = int_argument(batch_size, "batch_size", 1)
     pool_size = int_argument(pool_size, "pool_size", 1)
     max_points = int_argument(max_points, "max_points", 1)
     seed = seed_argument(seed)
+    if not isinstance(prior_mean, bool):
+        raise UserInputError(f"prior_mean must be a bool, got {prior_mean!r}.")
     checked_config(config, config_overrides)
     extra = checked_online_kwargs(generator_kwargs)
     kwargs: dict[str, Any] = {
@@ -190,6 +198,8 @@ def demo_pool_node(
         "botorch_acqf_class": qLogNoisyExpectedImprovement,
         **extra,
     }
+    if prior_mean:
+        kwargs["prior_mean"] = True
     if config_overrides:
         kwargs["config_overrides"] = dict(config_overrides)
     if checkpoint_dir is not None:
@@ -212,9 +222,14 @@ def demo_pool_qei_strategy(
     checkpoint_dir: str | Path | None = None,
     max_points: int = 500,
     subset_seed: int = 0,
+    prior_mean: bool = False,
 ) -> GenerationStrategy:
     """DEMO's batch of ``initial_batch_size``, then GP + qLogNEI choosing each
     round of ``batch_size`` among DEMO's edits of the best observed designs.
+
+    With ``prior_mean=True`` the GP that scores the edits has DEMO's surrogate
+    (retrained with DEMO each round) as its prior mean, scaled and shifted by
+    the marginal likelihood, so it models the surrogate's residual.
 
     Args:
         initial_batch_size: Designs of the first round (k0).
@@ -226,6 +241,7 @@ def demo_pool_qei_strategy(
         checkpoint_dir: Directory for DEMO checkpoints.
         max_points: Largest training set of the GP.
         subset_seed: Seed of the random part of the GP's training subset.
+        prior_mean: Whether the GP's prior mean is DEMO's surrogate.
 
     Returns:
         A two-node ``GenerationStrategy``.
@@ -253,6 +269,7 @@ def demo_pool_qei_strategy(
         checkpoint_dir=checkpoint_dir,
         max_points=max_points,
         generator_kwargs={"subset_seed": subset_seed},
+        prior_mean=prior_mean,
     )
     return GenerationStrategy(name=f"DEMO+{POOL_NODE}", nodes=[first, online])
 

@@ -13,7 +13,11 @@ DEMO learned: at every round it
    training-subset policy) and chooses the batch among the pool with
    ``qLogNoisyExpectedImprovement`` through BoTorch's
    ``optimize_acqf_discrete`` (sequential greedy, pending designs as
-   ``X_pending``).
+   ``X_pending``). With ``prior_mean=True`` that GP is replaced, for this
+   choice, by one on the same training subset whose prior mean is DEMO's
+   surrogate (:func:`~botorch_demo.ax.prior_mean.surrogate_prior_gp`): the GP
+   then models the surrogate's residual, so DEMO's knowledge shapes both the
+   candidates and their scores.
 
 Successive one-arm requests of the same round are served from that batch, as
 the GP nodes serve theirs. When the pool holds fewer new designs than asked for,
@@ -36,21 +40,24 @@ from typing import Any
 
 import torch
 from ax.core.search_space import SearchSpaceDigest
-from ax.exceptions.core import UnsupportedError
+from ax.exceptions.core import UnsupportedError, UserInputError
 from ax.generators.torch.botorch_modular.acquisition import Acquisition
 from ax.generators.torch.botorch_modular.surrogate import Surrogate, SurrogateSpec
 from ax.generators.torch_base import TorchGenResults, TorchOptConfig
 from botorch.acquisition.acquisition import AcquisitionFunction
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.objective import LinearMCObjective
+from botorch.models.model import Model
 from botorch.optim.optimize import optimize_acqf_discrete
 from torch import Tensor
 
 from botorch_demo.ax.arguments import checked_config, int_argument, seed_argument
 from botorch_demo.ax.encoding import DesignEncoding
 from botorch_demo.ax.model_cache import ModelCache, split_observations
+from botorch_demo.ax.prior_mean import surrogate_prior_gp
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
 from botorch_demo.ax.utils import generation_key, single_objective
+from botorch_demo.model import DEMO
 from botorch_demo.rows import first_occurrences, rows_in
 
 #: ``gen_metadata`` key of a pool generator run: the key of the DEMO model that
@@ -58,6 +65,8 @@ from botorch_demo.rows import first_occurrences, rows_in
 POOL_MODEL_KEY = "demo_pool_model"
 #: ``gen_metadata`` key: the number of new designs in the pool.
 POOL_SIZE_KEY = "demo_pool_new_designs"
+#: ``gen_metadata`` key: ``[scale, offset]`` of the GP's surrogate prior mean.
+PRIOR_MEAN_KEY = "demo_prior_mean"
 
 
 class DEMOPoolGenerator(SubsetBoTorchGenerator):
@@ -77,6 +86,9 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             from torch's global generator when the generator is built.
         checkpoint_dir: Directory for DEMO checkpoints (a reloaded campaign
             reuses the trained model of the round).
+        prior_mean: Whether qLogNEI scores the pool with a GP whose prior mean
+            is DEMO's surrogate (fitted scale and offset) instead of Ax's GP
+            with a constant mean.
         surrogate_spec, surrogate, acquisition_class, acquisition_options,
         botorch_acqf_class, botorch_acqf_options, botorch_acqf_classes_with_options,
         refit_on_cv, warm_start_refit, use_p_feasible, max_points, n_top, n_recent,
@@ -85,8 +97,9 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             defaults to ``qLogNoisyExpectedImprovement``).
 
     Raises:
-        UserInputError: For a ``pool_size`` that is not an int >= 1, a bad seed
-            or a configuration that does not resolve.
+        UserInputError: For a ``pool_size`` that is not an int >= 1, a bad seed,
+            a ``prior_mean`` that is not a bool or a configuration that does not
+            resolve.
     """
 
     def __init__(
@@ -96,6 +109,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         pool_size: int = 256,
         demo_seed: int | None = None,
         checkpoint_dir: str | None = None,
+        prior_mean: bool = False,
         surrogate_spec: SurrogateSpec | None = None,
         surrogate: Surrogate | None = None,
         acquisition_class: type[Acquisition] | None = None,
@@ -138,6 +152,9 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             max_enumerate=max_enumerate,
         )
         self.pool_size = int_argument(pool_size, "pool_size", 1)
+        if not isinstance(prior_mean, bool):
+            raise UserInputError(f"prior_mean must be a bool, got {prior_mean!r}.")
+        self.prior_mean = prior_mean
         demo_seed = seed_argument(demo_seed, "demo_seed")
         self.demo_config = checked_config(config, config_overrides)
         drawn = int(torch.randint(0, 2**31 - 1, (1,)).item())
@@ -149,6 +166,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         )
         #: Size of the last pool of new designs (for diagnostics).
         self.last_pool_size = 0
+        #: ``(scale, offset)`` of the last fitted surrogate prior mean, if any.
+        self.last_prior_mean: tuple[float, float] | None = None
 
     def gen(
         self,
@@ -192,6 +211,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             chosen = batch[:n]
         metadata[POOL_MODEL_KEY] = self.demo_cache.key
         metadata[POOL_SIZE_KEY] = self.last_pool_size
+        if self.prior_mean and self.last_prior_mean is not None:
+            metadata[PRIOR_MEAN_KEY] = list(self.last_prior_mean)
         if chosen.shape[0] < n:
             taken = chosen if pending_X is None else torch.cat([pending_X, chosen.to(pending_X)])
             outcomes = torch_opt_config.objective_weights.shape[-1]
@@ -239,12 +260,41 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         q = min(q, pool.shape[0])
         if q == 0:
             return pool
+        baseline = self.surrogate.training_data[outcome]
+        if self.prior_mean:
+            gp = self._surrogate_prior_gp(model, sign, encoding, digest, baseline.X, baseline.Y)
+            objective = LinearMCObjective(weights=torch.tensor([sign]).to(X))
+        else:
+            gp = self.surrogate.model
+            objective = LinearMCObjective(weights=weights.to(X))
         acqf = qLogNoisyExpectedImprovement(
-            model=self.surrogate.model,
-            X_baseline=self.surrogate.training_data[outcome].X,
-            objective=LinearMCObjective(weights=weights.to(X)),
+            model=gp,
+            X_baseline=baseline.X,
+            objective=objective,
             X_pending=pending_X,
             prune_baseline=True,
         )
         candidates, _ = optimize_acqf_discrete(acqf, q=q, choices=pool, unique=True)
         return candidates.to(X)
+
+    def _surrogate_prior_gp(
+        self,
+        model: DEMO,
+        sign: float,
+        encoding: DesignEncoding,
+        digest: SearchSpaceDigest,
+        X: Tensor,
+        Y: Tensor,
+    ) -> Model:
+        """The GP on the subset ``X``, ``Y`` (Ax's space and standardised
+        objective) with DEMO's surrogate as its prior mean; DEMO was trained on
+        ``sign * Y``, so its predictions are multiplied by ``sign``."""
+
+        def surrogate(designs: Tensor) -> Tensor:
+            return sign * model.predict(encoding.to_demo(designs)).reshape(-1).to(designs)
+
+        bounds = torch.tensor(digest.bounds, dtype=X.dtype, device=X.device).T
+        gp = surrogate_prior_gp(X, Y, surrogate, bounds, cat_dims=digest.categorical_features)
+        mean = gp.mean_module
+        self.last_prior_mean = (float(mean.scale.detach()), float(mean.offset.detach()))
+        return gp

@@ -122,6 +122,14 @@ def _every_round(
 
 
 def _demo_pool_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str) -> Any:
+    return _pool(settings, seed, checkpoint_dir, prior_mean=False)
+
+
+def _demo_prior_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str) -> Any:
+    return _pool(settings, seed, checkpoint_dir, prior_mean=True)
+
+
+def _pool(settings: CampaignSettings, seed: int, checkpoint_dir: str, prior_mean: bool) -> Any:
     from botorch_demo.ax.campaign_strategies import demo_pool_qei_strategy
 
     return demo_pool_qei_strategy(
@@ -133,6 +141,7 @@ def _demo_pool_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str) -
         checkpoint_dir=checkpoint_dir,
         max_points=settings.profile.bo.max_points,
         subset_seed=seed,
+        prior_mean=prior_mean,
     )
 
 
@@ -174,6 +183,13 @@ STRATEGIES: dict[str, CampaignStrategy] = {
             "DEMO's batch of k0, then each round GP + qLogNEI chooses among DEMO's "
             "edits of the best designs (DEMO retrained on all data)",
             _demo_pool_qei,
+        ),
+        CampaignStrategy(
+            "demo-prior-qei",
+            "DEMO, then qLogNEI over DEMO's edits, GP with DEMO's prior mean",
+            "as demo-pool-qei, but the GP that scores the edits has DEMO's surrogate "
+            "as its prior mean (it models the residual)",
+            _demo_prior_qei,
         ),
     )
 }

@@ -28,6 +28,8 @@ from gpytorch.means import Mean
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from torch import Tensor
 
+from botorch_demo.rows import distinct_in_order
+
 #: A frozen surrogate: ``n x d`` designs in the GP's raw input space to ``n``
 #: predictions in the units of the GP's training targets.
 Surrogate = Callable[[Tensor], Tensor]
@@ -60,11 +62,18 @@ class SurrogatePriorMean(Mean):
         self.register_parameter("offset", torch.nn.Parameter(torch.zeros((), dtype=lower.dtype)))
 
     def forward(self, x: Tensor) -> Tensor:
-        """The prior mean at ``... x d`` normalised designs, shaped ``...``."""
-        flat = x.reshape(-1, x.shape[-1])
-        raw = self.lower + flat.detach() * self.width
-        prior = self._surrogate(raw).reshape(x.shape[:-1]).to(x)
-        return self.offset + self.scale * prior
+        """The prior mean at ``... x d`` normalised designs, shaped ``...``.
+
+        The surrogate runs once per distinct design: an acquisition function
+        scoring ``b`` candidates with a baseline of ``n`` designs passes the
+        baseline ``b`` times (``b x (n + q) x d``).
+        """
+        flat = x.detach().reshape(-1, x.shape[-1])
+        distinct, position = distinct_in_order(flat)
+        prior = self._surrogate(self.lower + distinct * self.width).to(x)
+        if position is not None:
+            prior = prior[position]
+        return self.offset + self.scale * prior.reshape(x.shape[:-1])
 
 
 def surrogate_prior_gp(

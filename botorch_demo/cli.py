@@ -546,6 +546,12 @@ def _add_campaign(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k0", type=int, default=128, help="designs of round 0 (default 128)")
     p.add_argument("--rounds", type=int, default=4, help="online rounds after round 0 (default 4)")
     p.add_argument("--batch", type=int, default=16, help="designs per online round (default 16)")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="compute nothing: write the outputs from the finished cells in --out "
+        "(the others are named in a warning and left out)",
+    )
     p.set_defaults(func=campaign_command)
 
 
@@ -598,13 +604,19 @@ def campaign_command(args: argparse.Namespace) -> dict:
         kwargs.pop("device", None)
         kwargs.pop("methods", None)
         return run_campaign(
-            strategies=strategies, k0=args.k0, rounds=args.rounds, batch=args.batch, **kwargs
+            strategies=strategies,
+            k0=args.k0,
+            rounds=args.rounds,
+            batch=args.batch,
+            report_only=args.report_only,
+            **kwargs,
         )
 
     result = _run_harness(args, run)
     print(
         f"{len(result.computed)} campaign cells computed, {len(result.skipped)} skipped "
         f"(already in {result.out})"
+        + (f", {len(result.missing)} not finished and left out" if result.missing else "")
     )
     print(result.files["markdown"].read_text())
     print("wrote " + ", ".join(str(p) for p in result.files.values()))

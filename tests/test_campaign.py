@@ -229,3 +229,41 @@ def test_the_command_help_names_every_strategy(capsys: pytest.CaptureFixture[str
     text = "".join(capsys.readouterr().out.split())
     for name in STRATEGIES:
         assert name in text
+
+
+def test_report_only_writes_the_finished_cells_and_computes_nothing(tmp_path: Path) -> None:
+    from botorch_demo.benchmarks.campaign import run_campaign
+
+    sizes = {"tasks": ["seq-l6-v5"], "k0": 4, "batch": 2, "seeds": 1, "profile": "smoke"}
+    run_campaign(strategies=["qei"], rounds=1, out=tmp_path, progress=False, **sizes)
+    cells = sorted(p.name for p in (tmp_path / "cells" / "seq-l6-v5").iterdir())
+    with pytest.warns(UserWarning, match="has not finished 1 rounds"):
+        result = run_campaign(
+            strategies=["qei", "demo-then-qei"],
+            rounds=1,
+            out=tmp_path,
+            progress=False,
+            report_only=True,
+            **sizes,
+        )
+    assert result.computed == [] and [k.method for k in result.skipped] == ["qei"]
+    assert [k.method for k in result.missing] == ["demo-then-qei"]
+    assert sorted(p.name for p in (tmp_path / "cells" / "seq-l6-v5").iterdir()) == cells
+    rows = result.files["csv"].read_text().splitlines()[1:]
+    assert len(rows) == 2 and all(",qei," in row for row in rows)
+    # Two rounds were never run: nothing is finished for them, nothing is run.
+    with pytest.warns(UserWarning, match="has not finished 2 rounds"):
+        longer = run_campaign(
+            strategies=["qei"], rounds=2, out=tmp_path, progress=False, report_only=True, **sizes
+        )
+    assert [k.method for k in longer.missing] == ["qei"] and longer.computed == []
+
+
+def test_report_only_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = ["campaign", "--task", "seq-l6-v5", "--strategies", "qei", "--k0", "4"]
+    args += ["--batch", "2", "--rounds", "1", "--seeds", "1", "--profile", "smoke"]
+    with pytest.warns(UserWarning, match="has not finished"):
+        main([*args, "--out", str(tmp_path), "--no-progress", "--report-only"])
+    out = capsys.readouterr().out
+    assert "0 campaign cells computed, 0 skipped" in out and "1 not finished and left out" in out
+    assert not (tmp_path / "cells" / "seq-l6-v5" / "qei").exists()

@@ -66,6 +66,7 @@ class CampaignResult:
         computed: Cells computed (or finished) by this call.
         skipped: Cells found finished and not recomputed.
         busy: Cells left to another worker holding their lock.
+        missing: Cells not finished and not computed (``report_only``).
         results: The content of ``results.json``.
         files: Paths of the written files.
     """
@@ -74,6 +75,7 @@ class CampaignResult:
     computed: list[CellKey] = field(default_factory=list)
     skipped: list[CellKey] = field(default_factory=list)
     busy: list[CellKey] = field(default_factory=list)
+    missing: list[CellKey] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -94,6 +96,7 @@ def run_campaign(
     executor: ExecutorLike | None = None,
     threads_per_cell: int | None = None,
     suite: str | None = None,
+    report_only: bool = False,
 ) -> CampaignResult:
     """Run (or resume) closed-loop campaigns and write results.csv/md/json and plots.
 
@@ -116,6 +119,9 @@ def run_campaign(
             local processes.
         threads_per_cell: Torch threads of each cell run by ``executor``.
         suite: A suite name; its tasks replace ``tasks``.
+        report_only: Compute nothing: write the outputs from the cells of
+            ``out`` that are finished for ``rounds`` rounds and list the others
+            in ``CampaignResult.missing`` (with a warning).
 
     Returns:
         A :class:`CampaignResult`.
@@ -150,7 +156,7 @@ def run_campaign(
     jobs = [
         CampaignJob(key, settings, rounds, str(store.root), data, threads_per_cell, executor_name)
         for key in keys
-        if key not in found
+        if key not in found and not report_only
     ]
     computed = _execute(jobs, store, executor, workers, progress, len(keys) * (rounds + 1))
     result.computed.extend(k for k in keys if k in computed)
@@ -161,6 +167,15 @@ def run_campaign(
             status = store.status(key, fingerprint)
             if status.done and int(status.record.get("rounds", -1)) >= rounds:
                 record = status.record
+        if record is None and report_only:
+            result.missing.append(key)
+            message = (
+                f"Campaign cell {key} has not finished {rounds} rounds; it is left out of "
+                "the outputs (--report-only computes nothing)."
+            )
+            logger.warning(message)
+            warnings.warn(message, stacklevel=2)
+            continue
         if record is None:
             result.busy.append(key)
             message = (

@@ -209,6 +209,9 @@ def plot_best_so_far(
     ax.set_xlabel("oracle calls")
     ax.set_ylabel("best-so-far (normalised)")
     ax.set_title(task)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no finished campaign", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     return _save(fig, Path(path))

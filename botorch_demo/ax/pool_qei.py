@@ -190,8 +190,13 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
                 "The DEMO-pool node supports neither fixed features nor linear parameter "
                 "constraints (DEMO's edits are not projected onto them)."
             )
+        if self._fit_args is None:
+            raise UnsupportedError("DEMOPoolGenerator.fit must be called first.")
         signs = self._signs(torch_opt_config)
-        self._ensure_fit(signs)
+        if not self.prior_mean:
+            # The prior-mean GP replaces Ax's GP; that one is fit only if a
+            # top-up needs it (SubsetBoTorchGenerator.gen fits it then).
+            self._ensure_fit(signs)
         pending = torch_opt_config.pending_observations
         pending_X = torch.cat(list(pending)) if pending else None
         key = ("demo-pool", generation_key(None, None))
@@ -260,16 +265,18 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         q = min(q, pool.shape[0])
         if q == 0:
             return pool
-        baseline = self.surrogate.training_data[outcome]
         if self.prior_mean:
-            gp = self._surrogate_prior_gp(model, sign, encoding, digest, baseline.X, baseline.Y)
+            rows = self._subset_rows(dataset, sign)
+            baseline_X = X[rows]
+            gp = self._surrogate_prior_gp(model, sign, encoding, digest, baseline_X, Y[rows])
             objective = LinearMCObjective(weights=torch.tensor([sign]).to(X))
         else:
+            baseline_X = self.surrogate.training_data[outcome].X
             gp = self.surrogate.model
             objective = LinearMCObjective(weights=weights.to(X))
         acqf = qLogNoisyExpectedImprovement(
             model=gp,
-            X_baseline=baseline.X,
+            X_baseline=baseline_X,
             objective=objective,
             X_pending=pending_X,
             prune_baseline=True,

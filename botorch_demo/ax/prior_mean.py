@@ -1,6 +1,6 @@
 """A GP whose prior mean is DEMO's surrogate: the GP models the residual.
 
-DEMO's surrogate ``f_theta`` (an MLP trained on all observations, Eq. (1) of
+DEMO's surrogate ``f_theta`` (an MLP trained on all observations by Eq. (5) of
 the paper) knows the landscape far from the GP's training subset; an exact GP
 knows its uncertainty. :func:`surrogate_prior_gp` combines them: the GP's prior
 mean is ``m(x) = offset + scale * f_theta(x)`` (:class:`SurrogatePriorMean`),

@@ -167,21 +167,19 @@ def run_campaign(
             status = store.status(key, fingerprint)
             if status.done and int(status.record.get("rounds", -1)) >= rounds:
                 record = status.record
-        if record is None and report_only:
-            result.missing.append(key)
-            message = (
-                f"Campaign cell {key} has not finished {rounds} rounds; it is left out of "
-                "the outputs (--report-only computes nothing)."
-            )
-            logger.warning(message)
-            warnings.warn(message, stacklevel=2)
-            continue
         if record is None:
-            result.busy.append(key)
-            message = (
-                f"Campaign cell {key} is not finished (held by another worker?); it is "
-                "left out of the outputs. Rerun the same command to include it."
-            )
+            if report_only:
+                result.missing.append(key)
+                message = (
+                    f"Campaign cell {key} has not finished {rounds} rounds; it is left out "
+                    "of the outputs (--report-only computes nothing)."
+                )
+            else:
+                result.busy.append(key)
+                message = (
+                    f"Campaign cell {key} is not finished (held by another worker?); it is "
+                    "left out of the outputs. Rerun the same command to include it."
+                )
             logger.warning(message)
             warnings.warn(message, stacklevel=2)
             continue

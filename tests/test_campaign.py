@@ -216,6 +216,12 @@ def test_tables_and_plot_of_best_so_far(tmp_path: Path) -> None:
     assert "| strategy | round 0 (8 calls) | round 1 (12 calls) | round 2 (16 calls) " in md
     assert "round 4 (24 calls)" in md and "round 3" not in md
     assert "| GP | 0.200 ± 0.100 |" in md and "| DEMO then GP | 0.500 |" in md
+    # A strategy without results, listed first, leaves the header's counts alone.
+    md = campaign_report.markdown_text(
+        summary, ["t"], ["absent", "qei"], labels, 4, {"profile": "smoke"}
+    )
+    assert "| strategy | round 0 (8 calls) | round 1 (12 calls) |" in md
+    assert "| absent | – | – | – | – |" in md
     path = campaign_report.plot_best_so_far(
         summary, "t", ["qei", "demo-then-qei"], labels, 0.5, tmp_path / "p.png"
     )

@@ -133,8 +133,16 @@ def markdown_text(
     ]
     for task in tasks:
         lines += [f"## {task}", ""]
-        n_eval = {r: cell.get((task, strategies[0], r), {}).get("n_evaluated") for r in shown}
-        header = ["strategy"] + [f"round {r} ({n_eval[r]} calls)" for r in shown]
+        n_eval = {
+            r: next(
+                (cell[(task, n, r)]["n_evaluated"] for n in strategies if (task, n, r) in cell),
+                None,
+            )
+            for r in shown
+        }
+        header = ["strategy"] + [
+            f"round {r}" + ("" if n_eval[r] is None else f" ({n_eval[r]} calls)") for r in shown
+        ]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for name in strategies:
             values = []

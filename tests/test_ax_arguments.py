@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from ax.exceptions.core import UserInputError
 
-from botorch_demo.ax.arguments import checked_config, int_argument, seed_argument
+from botorch_demo.ax.arguments import bool_argument, checked_config, int_argument, seed_argument
 from botorch_demo.ax.campaign_strategies import demo_pool_node
 from botorch_demo.ax.generator import DEMOGenerator
 from botorch_demo.ax.pool_qei import DEMOPoolGenerator
@@ -78,3 +78,10 @@ def test_every_constructor_gives_the_same_message(build, kwargs, message):
     with pytest.raises(UserInputError) as err:
         build(**{**SMOKE, **kwargs})
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("value", [1, 0, "yes", None, np.bool_(True)])
+def test_bool_argument_takes_only_python_bools(value: object) -> None:
+    with pytest.raises(UserInputError, match=r"flag must be a bool; got .*\)\."):
+        bool_argument(value, "flag")
+    assert bool_argument(True, "flag") is True and bool_argument(False, "flag") is False

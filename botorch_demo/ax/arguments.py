@@ -1,7 +1,7 @@
 """Checks of the arguments of the Ax-facing constructors, in one place.
 
 The strategy builders, the DEMO generator and the pool generator check their
-counts, seeds and DEMO configuration with these, so that the same bad value
+counts, seeds, switches and DEMO configuration with these, so that the same bad value
 gets the same ``UserInputError`` wherever it is passed.
 """
 
@@ -43,6 +43,14 @@ def int_argument(value: object, name: str, minimum: int, maximum: int | None = N
     if maximum is not None and not minimum <= out <= maximum:
         raise UserInputError(f"{name} must be an int in [{minimum}, {maximum}]; got {out}.")
     return out
+
+
+def bool_argument(value: object, name: str) -> bool:
+    """``value`` if it is a bool (NumPy bools and ``0``/``1`` are not), else a
+    ``UserInputError`` naming ``name``."""
+    if not isinstance(value, bool):
+        raise UserInputError(f"{name} must be a bool; got {value!r} ({type(value).__name__}).")
+    return value
 
 
 def seed_argument(seed: object, name: str = "seed") -> int | None:

@@ -24,13 +24,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ax.exceptions.core import UserInputError
 from ax.generation_strategy.generation_node import GenerationNode
 from ax.generation_strategy.generation_strategy import GenerationStrategy
 from ax.generation_strategy.generator_spec import GeneratorSpec
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 
-from botorch_demo.ax.arguments import checked_config, int_argument, seed_argument
+from botorch_demo.ax.arguments import (
+    bool_argument,
+    checked_config,
+    int_argument,
+    seed_argument,
+)
 from botorch_demo.ax.config import ConfigSpec, config_to_kwargs
 from botorch_demo.ax.keys import DEMOGenerators
 from botorch_demo.ax.strategies import (
@@ -185,8 +189,7 @@ def demo_pool_node(
     pool_size = int_argument(pool_size, "pool_size", 1)
     max_points = int_argument(max_points, "max_points", 1)
     seed = seed_argument(seed)
-    if not isinstance(prior_mean, bool):
-        raise UserInputError(f"prior_mean must be a bool, got {prior_mean!r}.")
+    prior_mean = bool_argument(prior_mean, "prior_mean")
     checked_config(config, config_overrides)
     extra = checked_online_kwargs(generator_kwargs)
     kwargs: dict[str, Any] = {

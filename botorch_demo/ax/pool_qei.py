@@ -40,7 +40,7 @@ from typing import Any
 
 import torch
 from ax.core.search_space import SearchSpaceDigest
-from ax.exceptions.core import UnsupportedError, UserInputError
+from ax.exceptions.core import UnsupportedError
 from ax.generators.torch.botorch_modular.acquisition import Acquisition
 from ax.generators.torch.botorch_modular.surrogate import Surrogate, SurrogateSpec
 from ax.generators.torch_base import TorchGenResults, TorchOptConfig
@@ -51,7 +51,12 @@ from botorch.models.model import Model
 from botorch.optim.optimize import optimize_acqf_discrete
 from torch import Tensor
 
-from botorch_demo.ax.arguments import checked_config, int_argument, seed_argument
+from botorch_demo.ax.arguments import (
+    bool_argument,
+    checked_config,
+    int_argument,
+    seed_argument,
+)
 from botorch_demo.ax.encoding import DesignEncoding
 from botorch_demo.ax.model_cache import ModelCache, split_observations
 from botorch_demo.ax.prior_mean import surrogate_prior_gp
@@ -152,9 +157,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             max_enumerate=max_enumerate,
         )
         self.pool_size = int_argument(pool_size, "pool_size", 1)
-        if not isinstance(prior_mean, bool):
-            raise UserInputError(f"prior_mean must be a bool, got {prior_mean!r}.")
-        self.prior_mean = prior_mean
+        self.prior_mean = bool_argument(prior_mean, "prior_mean")
         demo_seed = seed_argument(demo_seed, "demo_seed")
         self.demo_config = checked_config(config, config_overrides)
         drawn = int(torch.randint(0, 2**31 - 1, (1,)).item())

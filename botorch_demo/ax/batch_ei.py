@@ -1,12 +1,20 @@
-"""Large-batch expected improvement on enumerable discrete search spaces.
+"""Large-batch expected improvement by Kriging-believer fantasies.
 
 Sequential-greedy MC qLogEI pays for the joint posterior of every pending point
 at every candidate: on two cores, one acquisition evaluation over 1,024
 candidates with 64 pending points takes ~24 s, so a 256-design batch through
-Ax's optimiser takes hours. The Kriging believer (Ginsbourger et al., 2010)
+Ax's optimiser takes hours. On a continuous space (hartmann-6, 500 training
+points) Ax's qLogNEI optimiser takes ~7 s per design, 15 minutes for a
+128-design first round. The Kriging believer (Ginsbourger et al., 2010)
 instead conditions the GP on each chosen design with its posterior mean as a
 fantasy observation, and picks the next design by analytic LogEI, which keeps
 each step as cheap as a q=1 evaluation.
+
+- :func:`kriging_believer_batch` chooses among the designs of an enumerated
+  (discrete) search space;
+- :func:`kriging_believer_optimize` optimises each step over a continuous or
+  mixed space with BoTorch's ``optimize_acqf`` (or
+  ``optimize_acqf_mixed_alternating`` with discrete columns).
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from ax.core.search_space import SearchSpaceDigest
 from botorch.acquisition.analytic import LogExpectedImprovement
 from botorch.acquisition.objective import ScalarizedPosteriorTransform
 from botorch.models.model import Model
+from botorch.optim import optimize_acqf
+from botorch.optim.optimize_mixed import optimize_acqf_mixed_alternating
 from torch import Tensor
 
 from botorch_demo.ax.utils import satisfies
@@ -115,3 +125,117 @@ def kriging_believer_batch(
                 believed = model.posterior(x).mean
             model = model.condition_on_observations(x, believed.reshape(1, -1))
     return keep[torch.tensor(chosen, device=keep.device)]
+
+
+def believe(model: Model, X: Tensor | None) -> Model:
+    """``model`` conditioned on ``X`` with its posterior mean as observations
+    (the Kriging believer's fantasy); ``model`` itself for no ``X``."""
+    if X is None or X.shape[0] == 0:
+        return model
+    model.eval()
+    with torch.no_grad():
+        believed = model.posterior(X).mean
+    return model.condition_on_observations(X, believed.reshape(X.shape[0], -1))
+
+
+def linear_inequalities(
+    linear_constraints: tuple[Tensor, Tensor] | None,
+) -> list[tuple[Tensor, Tensor, float]] | None:
+    """Ax's ``A x <= b`` as BoTorch's ``inequality_constraints``
+    (``sum_i c_i x_{j_i} >= r`` per row)."""
+    if linear_constraints is None:
+        return None
+    A, b = linear_constraints
+    constraints = []
+    for row, rhs in zip(A, b.reshape(-1), strict=True):
+        indices = torch.nonzero(row).flatten()
+        constraints.append((indices, -row[indices], -float(rhs)))
+    return constraints or None
+
+
+def kriging_believer_optimize(
+    model: Model,
+    digest: SearchSpaceDigest,
+    q: int,
+    best_f: float,
+    sign: float,
+    fixed_features: dict[int, float] | None = None,
+    linear_constraints: tuple[Tensor, Tensor] | None = None,
+    pending: Tensor | None = None,
+    num_restarts: int = 20,
+    raw_samples: int = 1024,
+    like: Tensor | None = None,
+) -> Tensor:
+    """Greedy batch of expected improvement with Kriging-believer fantasies, each
+    step optimised over a continuous or mixed search space.
+
+    Each step maximises analytic LogEI (``num_restarts`` L-BFGS-B starts from
+    the best of ``raw_samples`` random designs, Ax's defaults), then conditions
+    the GP on the chosen design with its posterior mean. ``pending`` designs are
+    believed before the first step, so the batch avoids them as well.
+
+    Args:
+        model: A single-output BoTorch model (in Ax's transformed space).
+        digest: The (transformed) search space digest: bounds, and the discrete
+            (``ordinal_features``) and ``categorical_features`` columns with
+            their ``discrete_choices``.
+        q: Batch size.
+        best_f: Incumbent value, in the maximised direction (``sign * y``).
+        sign: +1 to maximise the model's output, -1 to minimise it.
+        fixed_features: ``{column: value}`` every design takes.
+        linear_constraints: ``(A, b)`` with ``A x <= b`` required.
+        pending: ``k x d`` designs already proposed and not yet observed.
+        num_restarts: Starts of the optimiser per step.
+        raw_samples: Random designs the starts are chosen from.
+        like: Tensor whose dtype and device the designs take (default: the
+            model's training inputs').
+
+    Returns:
+        ``q x d`` designs, in the order chosen.
+    """
+    dtype = like.dtype if like is not None else torch.float64
+    device = like.device if like is not None else torch.device("cpu")
+    bounds = torch.tensor(digest.bounds, dtype=dtype, device=device).T
+    transform = ScalarizedPosteriorTransform(weights=bounds.new_tensor([sign]))
+    discrete = {
+        j: list(digest.discrete_choices[j])
+        for j in digest.ordinal_features
+        if j in digest.discrete_choices
+    }
+    categorical = {
+        j: list(digest.discrete_choices[j])
+        for j in digest.categorical_features
+        if j in digest.discrete_choices
+    }
+    inequalities = linear_inequalities(linear_constraints)
+    model = believe(model, pending)
+    chosen: list[Tensor] = []
+    for step in range(q):
+        acqf = LogExpectedImprovement(model, best_f=best_f, posterior_transform=transform)
+        if discrete or categorical:
+            x, _ = optimize_acqf_mixed_alternating(
+                acqf,
+                bounds=bounds,
+                discrete_dims=discrete or None,
+                cat_dims=categorical or None,
+                q=1,
+                raw_samples=raw_samples,
+                num_restarts=num_restarts,
+                fixed_features=fixed_features,
+                inequality_constraints=inequalities,
+            )
+        else:
+            x, _ = optimize_acqf(
+                acqf,
+                bounds=bounds,
+                q=1,
+                num_restarts=num_restarts,
+                raw_samples=raw_samples,
+                fixed_features=fixed_features,
+                inequality_constraints=inequalities,
+            )
+        x = x.reshape(1, -1).detach()
+        chosen.append(x)
+        if step < q - 1:
+            model = believe(model, x)
+    return torch.cat(chosen)

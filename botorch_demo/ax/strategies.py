@@ -22,7 +22,12 @@ from botorch.acquisition.logei import (
     qLogNoisyExpectedImprovement,
 )
 
-from botorch_demo.ax.arguments import checked_config, int_argument, seed_argument
+from botorch_demo.ax.arguments import (
+    bool_argument,
+    checked_config,
+    int_argument,
+    seed_argument,
+)
 from botorch_demo.ax.config import ConfigSpec, config_to_kwargs
 from botorch_demo.ax.criteria import RESOLVED, DEMOBatchLimit, DEMODesignsResolved
 from botorch_demo.ax.keys import DEMOGenerators
@@ -55,6 +60,11 @@ def checked_online_kwargs(kwargs: object) -> dict[str, Any]:
     for name in ("n_prescreen", "max_enumerate"):
         if name in kwargs:
             int_argument(kwargs[name], f"online_generator_kwargs[{name!r}]", 1)
+    if "continuous_kriging_believer" in kwargs:
+        bool_argument(
+            kwargs["continuous_kriging_believer"],
+            "online_generator_kwargs['continuous_kriging_believer']",
+        )
     return dict(kwargs)
 
 

@@ -39,7 +39,11 @@ from botorch.acquisition.acquisition import AcquisitionFunction
 from botorch.utils.datasets import SupervisedDataset
 from torch import Tensor
 
-from botorch_demo.ax.batch_ei import enumerate_designs, kriging_believer_batch
+from botorch_demo.ax.batch_ei import (
+    enumerate_designs,
+    kriging_believer_batch,
+    kriging_believer_optimize,
+)
 from botorch_demo.ax.utils import generation_key
 from botorch_demo.rows import first_occurrences, rows_in
 
@@ -102,6 +106,17 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         n_recent: Observations of the newest trials always kept (default:
             ``max_points // 4``).
         subset_seed: Seed of the random part of the subset.
+        batch_size: Designs of the batch built at once (one-arm trials are
+            served from it).
+        n_prescreen: Designs of an enumerated space the Kriging believer
+            chooses among (those of highest LogEI).
+        max_enumerate: Largest discrete space that is enumerated.
+        continuous_kriging_believer: Whether batches of more than one design on
+            spaces that cannot be enumerated (continuous or mixed) are built by
+            Kriging-believer LogEI too
+            (:func:`~botorch_demo.ax.batch_ei.kriging_believer_optimize`); with
+            False (the default) Ax's optimiser builds them with
+            ``botorch_acqf_class``, one arm at a time with pending points.
     """
 
     def __init__(
@@ -125,6 +140,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         batch_size: int = 1,
         n_prescreen: int = 1024,
         max_enumerate: int = 2**20,
+        continuous_kriging_believer: bool = False,
     ) -> None:
         super().__init__(
             surrogate_spec=surrogate_spec,
@@ -155,6 +171,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         self.batch_size = batch_size
         self.n_prescreen = n_prescreen
         self.max_enumerate = max_enumerate
+        self.continuous_kriging_believer = bool(continuous_kriging_believer)
         self._pool: tuple[tuple[Any, ...], Tensor] | None = None
         self._fit_args: dict[str, Any] | None = None
         self._fitted_signs: tuple[float, ...] | None = None
@@ -238,10 +255,14 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
     ) -> TorchGenResults:
         """Generates ``n`` designs none of which repeats an observed design.
 
-        Single-outcome problems on a fully discrete search space of at most
-        ``max_enumerate`` designs take batches of ``max(batch_size, n)`` from
-        :func:`~botorch_demo.ax.batch_ei.kriging_believer_batch` (successive
-        calls are served from that batch); all others go through Ax's
+        Single-outcome problems without outcome constraints take batches of
+        ``max(batch_size, n)`` designs by Kriging-believer LogEI, and successive
+        calls are served from that batch: on a fully discrete search space of at
+        most ``max_enumerate`` designs from
+        :func:`~botorch_demo.ax.batch_ei.kriging_believer_batch`, on any other
+        space (with ``continuous_kriging_believer``) from
+        :func:`~botorch_demo.ax.batch_ei.kriging_believer_optimize` when the
+        batch holds more than one design. All others go through Ax's
         acquisition optimiser with ``botorch_acqf_class``.
         """
         signs = self._signs(torch_opt_config)
@@ -262,8 +283,9 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         search_space_digest: SearchSpaceDigest,
         torch_opt_config: TorchOptConfig,
     ) -> Tensor | None:
-        """Designs from the current Kriging-believer batch; None if the search
-        space cannot be enumerated."""
+        """Designs from the current Kriging-believer batch; None when Ax's
+        optimiser is to generate them (a space that cannot be enumerated, unless
+        ``continuous_kriging_believer`` and the batch holds several designs)."""
         pending = torch_opt_config.pending_observations
         pending_X = torch.cat(list(pending)) if pending else None
         fixed = torch_opt_config.fixed_features
@@ -273,24 +295,43 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
             free = self._pool[1][~rows_in(self._pool[1], pending_X)]
             if free.shape[0] >= n:
                 return free[:n]
+        q = max(self.batch_size, n)
         designs = enumerate_designs(
             search_space_digest, fixed, linear, self.max_enumerate, like=self._observed
         )
-        if designs is None:
+        if designs is None and (q == 1 or not self.continuous_kriging_believer):
             return None
-        designs = designs[~rows_in(designs, self._observed) & ~rows_in(designs, pending_X)]
-        if designs.shape[0] == 0:
-            raise SearchSpaceExhausted("Every design of the search space is observed.")
         sign = self._fitted_signs[0]
         Y = self.surrogate.training_data[0].Y
         if self._noisy_incumbent:
             with torch.no_grad():
                 Y = self.surrogate.model.posterior(self.surrogate.training_data[0].X).mean
+        best_f = float((sign * Y).max())
+        if designs is None:
+            batch = kriging_believer_optimize(
+                self.surrogate.model,
+                search_space_digest,
+                q=q,
+                best_f=best_f,
+                sign=sign,
+                fixed_features=fixed,
+                linear_constraints=linear,
+                pending=pending_X,
+                like=self._observed,
+            )
+            batch = batch[first_occurrences(batch) & ~rows_in(batch, self._observed)]
+            if batch.shape[0] < n:
+                return None
+            self._pool = (key, batch)
+            return batch[:n]
+        designs = designs[~rows_in(designs, self._observed) & ~rows_in(designs, pending_X)]
+        if designs.shape[0] == 0:
+            raise SearchSpaceExhausted("Every design of the search space is observed.")
         order = kriging_believer_batch(
             self.surrogate.model,
             designs,
-            q=max(self.batch_size, n),
-            best_f=float((sign * Y).max()),
+            q=q,
+            best_f=best_f,
             sign=sign,
             n_prescreen=self.n_prescreen,
         )

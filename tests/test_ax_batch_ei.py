@@ -1,0 +1,128 @@
+"""Kriging-believer batches on continuous and mixed spaces
+(``kriging_believer_optimize``) and through the GP node's generator."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from ax.core.search_space import SearchSpaceDigest
+from botorch.models import MixedSingleTaskGP, SingleTaskGP
+
+from botorch_demo.ax import attach_offline_data, qlognei_generation_strategy
+from botorch_demo.ax._ax_private import client_experiment
+from botorch_demo.ax.batch_ei import kriging_believer_optimize, linear_inequalities
+
+KW = {"dtype": torch.float64}
+
+
+def _two_peaks() -> SingleTaskGP:
+    X = torch.tensor([[0.0], [0.15], [0.3], [0.5], [0.7], [0.85], [1.0]], **KW)
+    Y = torch.tensor([[0.0], [1.0], [0.0], [-0.5], [0.0], [0.95], [0.0]], **KW)
+    gp = SingleTaskGP(X, Y)
+    gp.covar_module.lengthscale = 0.1
+    gp.likelihood.noise = 1e-4
+    gp.eval()
+    return gp
+
+
+def test_fantasies_spread_a_continuous_batch_over_both_peaks() -> None:
+    torch.manual_seed(0)
+    digest = SearchSpaceDigest(feature_names=["x"], bounds=[(0.0, 1.0)])
+    batch = kriging_believer_optimize(_two_peaks(), digest, q=2, best_f=1.0, sign=1.0)
+    assert batch.shape == (2, 1) and batch.dtype == torch.float64
+    assert 0.0 < float(batch[0]) < 0.5 < float(batch[1]) < 1.0
+
+
+def test_pending_designs_are_believed_before_the_first_step() -> None:
+    torch.manual_seed(0)
+    digest = SearchSpaceDigest(feature_names=["x"], bounds=[(0.0, 1.0)])
+    alone = kriging_believer_optimize(_two_peaks(), digest, q=1, best_f=1.0, sign=1.0)
+    pending = kriging_believer_optimize(
+        _two_peaks(), digest, q=1, best_f=1.0, sign=1.0, pending=alone
+    )
+    # The first peak is taken by the pending design: the step goes to the other.
+    assert (float(alone[0]) < 0.5) != (float(pending[0]) < 0.5)
+
+
+def test_minimising_sign_and_fixed_features_and_linear_constraints() -> None:
+    torch.manual_seed(0)
+    X = torch.rand(30, 2, **KW)
+    Y = (X - 0.3).pow(2).sum(-1, keepdim=True)  # minimum at (0.3, 0.3)
+    gp = SingleTaskGP(X, Y)
+    gp.eval()
+    digest = SearchSpaceDigest(feature_names=["a", "b"], bounds=[(0.0, 1.0)] * 2)
+    best_f = float(-Y.min())
+    batch = kriging_believer_optimize(gp, digest, q=3, best_f=best_f, sign=-1.0)
+    assert batch.shape == (3, 2)
+    assert float((batch[0] - 0.3).norm()) < 0.25
+    fixed = kriging_believer_optimize(
+        gp, digest, q=2, best_f=best_f, sign=-1.0, fixed_features={1: 0.9}
+    )
+    assert torch.equal(fixed[:, 1], torch.full((2,), 0.9, **KW))
+    # a + b >= 1.2, written as Ax's A x <= b.
+    linear = (torch.tensor([[-1.0, -1.0]], **KW), torch.tensor([-1.2], **KW))
+    constrained = kriging_believer_optimize(
+        gp, digest, q=2, best_f=best_f, sign=-1.0, linear_constraints=linear
+    )
+    assert (constrained.sum(-1) >= 1.2 - 1e-6).all()
+    indices, coefficients, rhs = linear_inequalities(linear)[0]
+    assert indices.tolist() == [0, 1] and coefficients.tolist() == [1.0, 1.0] and rhs == 1.2
+    assert linear_inequalities(None) is None
+
+
+def test_mixed_space_keeps_categories_in_their_choices() -> None:
+    torch.manual_seed(0)
+    X = torch.cat([torch.rand(40, 2, **KW), torch.randint(0, 3, (40, 1)).to(**KW)], dim=-1)
+    Y = -(X[:, :2] - 0.5).pow(2).sum(-1, keepdim=True) + (X[:, 2:] == 1).to(X)
+    gp = MixedSingleTaskGP(X, Y, cat_dims=[2])
+    gp.eval()
+    digest = SearchSpaceDigest(
+        feature_names=["a", "b", "c"],
+        bounds=[(0.0, 1.0), (0.0, 1.0), (0.0, 2.0)],
+        categorical_features=[2],
+        discrete_choices={2: [0, 1, 2]},
+    )
+    batch = kriging_believer_optimize(
+        gp, digest, q=2, best_f=float(Y.max()), sign=1.0, num_restarts=4, raw_samples=64
+    )
+    assert batch.shape == (2, 3)
+    assert set(batch[:, 2].tolist()) <= {0.0, 1.0, 2.0}
+    assert float(batch[0, 2]) == 1.0
+
+
+@pytest.mark.parametrize("believer", [True, False])
+def test_gp_node_serves_one_arm_trials_from_one_continuous_batch(believer: bool) -> None:
+    from ax.api.client import Client
+    from ax.api.configs import RangeParameterConfig
+
+    client = Client(random_seed=0)
+    client.configure_experiment(
+        parameters=[
+            RangeParameterConfig(name=n, parameter_type="float", bounds=(0.0, 1.0))
+            for n in ("a", "b")
+        ]
+    )
+    client.configure_optimization(objective="y")
+    X = torch.rand(40, 2, generator=torch.Generator().manual_seed(0), **KW)
+    y = -(X - 0.7).pow(2).sum(-1)
+    attach_offline_data(client, X.numpy(), y.numpy())
+    client.set_generation_strategy(
+        qlognei_generation_strategy(
+            batch_size=4, max_points=30, continuous_kriging_believer=believer
+        )
+    )
+    trials = client.get_next_trials(max_trials=4)
+    experiment = client_experiment(client)
+    runs = [experiment.trials[i].generator_runs[0] for i in trials]
+    selection = {r.gen_metadata.get("batch_selection") for r in runs}
+    assert selection == ({"kriging_believer_log_ei"} if believer else {None})
+    designs = {tuple(p.values()) for p in trials.values()}
+    assert len(designs) == 4
+    assert not designs & {tuple(r) for r in X.tolist()}
+
+
+def test_continuous_kriging_believer_must_be_a_bool() -> None:
+    from ax.exceptions.core import UserInputError
+
+    with pytest.raises(UserInputError, match="continuous_kriging_believer"):
+        qlognei_generation_strategy(continuous_kriging_believer="yes")

@@ -92,7 +92,7 @@ def _demo_then_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str) -
         config=settings.profile.demo,
         seed=seed,
         checkpoint_dir=checkpoint_dir,
-        online_generator_kwargs={"subset_seed": seed},
+        online_generator_kwargs={"subset_seed": seed, "continuous_kriging_believer": True},
         max_points=settings.profile.bo.max_points,
         online_batch_size=settings.batch,
     )
@@ -181,7 +181,8 @@ STRATEGIES: dict[str, CampaignStrategy] = {
             "demo-pool-qei",
             "DEMO, then qLogNEI over DEMO's edits",
             "DEMO's batch of k0, then each round GP + qLogNEI chooses among DEMO's "
-            "edits of the best designs (DEMO retrained on all data)",
+            "edits of the best designs (DEMO retrained on all data, warm-started from the "
+            "previous round's networks for a quarter of the epochs)",
             _demo_pool_qei,
         ),
         CampaignStrategy(

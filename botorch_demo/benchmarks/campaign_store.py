@@ -9,7 +9,15 @@ it runs, each finished round ``r`` is stored beside them::
     cells/<task>/<strategy>/seed<k>/round<r>.pt       every design and score so far
     cells/<task>/<strategy>/seed<k>/round<r>.json     the round's row and hashes
     cells/<task>/<strategy>/seed<k>/round<r>.ax.json  the Ax Client (JSON snapshot)
-    cells/<task>/<strategy>/seed<k>/demo_ckpt/        DEMO's checkpoints
+    demo_ckpt/<task>/seed<k>/                         DEMO's checkpoints
+
+The DEMO checkpoints of a task and seed are shared by its strategies. A
+checkpoint's name is the hash of everything the model depends on (training
+data, direction, configuration, seed; see
+:func:`botorch_demo.ax.model_cache.fingerprint`), and it is verified when
+loaded, so a strategy loads the model another one trained on the same data
+instead of training it again: round 0 (the offline batch) is trained once per
+task and seed for all DEMO strategies.
 
 Every file goes through :mod:`botorch_demo.fileio` (atomic writes); the
 ``.json`` is written last and carries the SHA-256 of the tensors, of the Ax
@@ -77,8 +85,9 @@ class RoundStore:
 
     @property
     def checkpoint_dir(self) -> Path:
-        """Folder of the cell's DEMO checkpoints."""
-        return self.folder / "demo_ckpt"
+        """Folder of the DEMO checkpoints of the cell's task and seed (shared by
+        its strategies)."""
+        return self.store.root / "demo_ckpt" / self.key.task / f"seed{self.key.seed}"
 
     def paths(self, r: int) -> tuple[Path, Path, Path]:
         """The record, tensors and snapshot paths of round ``r``."""

@@ -14,10 +14,14 @@ from botorch.models.transforms.input import Normalize
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from botorch_demo.ax import DEMOPoolGenerator, demo_pool_qei_strategy
-from botorch_demo.ax._ax_private import client_experiment, generation_node_name
+from botorch_demo.ax._ax_private import (
+    client_experiment,
+    client_generation_strategy,
+    generation_node_name,
+)
 from botorch_demo.ax.campaign_strategies import POOL_NODE, demo_pool_node
 from botorch_demo.ax.offline_data import attach_offline_data
-from botorch_demo.ax.pool_qei import PRIOR_MEAN_KEY
+from botorch_demo.ax.pool_qei import GP_CANDIDATES_KEY, POOL_SIZE_KEY, PRIOR_MEAN_KEY
 from botorch_demo.ax.prior_mean import SurrogatePriorMean, surrogate_prior_gp
 
 D = 6
@@ -161,3 +165,36 @@ def test_the_pool_node_scores_demo_edits_with_the_prior_mean_gp(
     assert "topped_up_by_gp" not in runs[0].gen_metadata
     designs = [tf8_design(t.arm.parameters) for t in experiment.trials.values()]
     assert len(set(designs)) == len(designs)
+
+
+def test_the_gp_batch_joins_the_pool_as_candidates(
+    make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke
+) -> None:
+    client = make_tf8_client()
+    attach_offline_data(client, tf8_frame(300))
+    strategy = demo_pool_qei_strategy(
+        initial_batch_size=4,
+        batch_size=4,
+        pool_size=8,
+        seed=0,
+        prior_mean=True,
+        gp_candidates=True,
+        **ax_smoke,
+    )
+    spec = strategy.nodes_by_name[POOL_NODE].generator_specs[0]
+    assert spec.generator_kwargs["gp_candidates"] is True
+    client.set_generation_strategy(strategy)
+    complete_all(client, client.get_next_trials(max_trials=4))
+    online = client.get_next_trials(max_trials=4)
+    assert len(online) == 4
+    experiment = client_experiment(client)
+    run = experiment.trials[min(online)].generator_runs[0]
+    # The GP's own batch (4 designs over all 4^8) adds new designs to 8 edits.
+    assert 1 <= run.gen_metadata[GP_CANDIDATES_KEY] <= 4
+    assert run.gen_metadata[POOL_SIZE_KEY] <= 8
+    generator = client_generation_strategy(client).adapter.generator
+    assert generator.last_gp_candidates == run.gen_metadata[GP_CANDIDATES_KEY]
+    designs = [tf8_design(t.arm.parameters) for t in experiment.trials.values()]
+    assert len(set(designs)) == len(designs)
+    with pytest.raises(UserInputError, match="gp_candidates must be a bool"):
+        demo_pool_node(config="smoke", gp_candidates=1)

@@ -36,12 +36,14 @@ class Killed(RuntimeError):
     """Stands for the process dying in the middle of a round."""
 
 
+# demo-every-round-cold differs from demo-every-round only in a DEMOConfig field;
+# demo-pool-qei and demo-prior-qei differ from demo-hybrid-qei only in generator
+# arguments (prior_mean, gp_candidates) that demo-hybrid-qei sets.
+_SKIPPED = ("demo-every-round-cold", "demo-pool-qei", "demo-prior-qei")
+
+
 @pytest.mark.slow
-# demo-every-round-cold differs from demo-every-round only in a DEMOConfig field,
-# demo-prior-qei from demo-pool-qei only in a generator argument (run below).
-@pytest.mark.parametrize(
-    "strategy", [s for s in STRATEGIES if s not in ("demo-every-round-cold", "demo-prior-qei")]
-)
+@pytest.mark.parametrize("strategy", [s for s in STRATEGIES if s not in _SKIPPED])
 def test_campaign_runs_resumes_after_a_kill_and_extends(
     strategy: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,9 +99,10 @@ def test_campaign_runs_resumes_after_a_kill_and_extends(
 def test_strategy_survives_failed_and_abandoned_trials_and_a_reload_mid_round(
     build, make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke, tmp_path: Path
 ) -> None:
-    # The pool strategy with the prior-mean GP: the plain pool strategy's
-    # kill-and-resume campaign runs above.
-    extra = {"pool_size": 16, "prior_mean": True} if build is demo_pool_qei_strategy else {}
+    # The pool strategy with every option on (the prior-mean GP, the GP's own
+    # batch among the candidates), as demo-hybrid-qei runs it.
+    hybrid = {"pool_size": 16, "prior_mean": True, "gp_candidates": True}
+    extra = hybrid if build is demo_pool_qei_strategy else {}
     storage = sqlite_storage_config(tmp_path / "ax.db", rebind=True)
     client = make_tf8_client(storage_config=storage)
     attach_offline_data(client, tf8_frame(300))

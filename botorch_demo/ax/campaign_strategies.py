@@ -170,6 +170,7 @@ def demo_pool_node(
     generator_kwargs: Mapping[str, Any] | None = None,
     name: str = POOL_NODE,
     prior_mean: bool = False,
+    gp_candidates: bool = False,
 ) -> GenerationNode:
     """The online node that chooses each batch among DEMO's edits with qLogNEI
     (see :class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`).
@@ -187,13 +188,16 @@ def demo_pool_node(
         name: Name of the node.
         prior_mean: Whether the GP that scores the pool has DEMO's surrogate
             as its prior mean (see :mod:`botorch_demo.ax.prior_mean`).
+        gp_candidates: Whether the GP node's own batch over the whole search
+            space joins DEMO's edits as candidates.
 
     Returns:
         The node (a last node: it serves one round after another).
 
     Raises:
         UserInputError: Naming the argument, for counts that are not ints >= 1,
-            a bad seed, a ``prior_mean`` that is not a bool, a configuration
+            a bad seed, a ``prior_mean`` or ``gp_candidates`` that is not a
+            bool, a configuration
             that does not resolve or generator arguments the GP generator does
             not take.
     """
@@ -202,6 +206,7 @@ def demo_pool_node(
     max_points = int_argument(max_points, "max_points", 1)
     seed = seed_argument(seed)
     prior_mean = bool_argument(prior_mean, "prior_mean")
+    gp_candidates = bool_argument(gp_candidates, "gp_candidates")
     checked_config(config, config_overrides)
     extra = checked_online_kwargs(generator_kwargs)
     kwargs: dict[str, Any] = {
@@ -215,6 +220,8 @@ def demo_pool_node(
     }
     if prior_mean:
         kwargs["prior_mean"] = True
+    if gp_candidates:
+        kwargs["gp_candidates"] = True
     if config_overrides:
         kwargs["config_overrides"] = dict(config_overrides)
     if checkpoint_dir is not None:
@@ -239,6 +246,7 @@ def demo_pool_qei_strategy(
     subset_seed: int = 0,
     prior_mean: bool = False,
     warm_start_fraction: float | None = 0.25,
+    gp_candidates: bool = False,
 ) -> GenerationStrategy:
     """DEMO's batch of ``initial_batch_size``, then GP + qLogNEI choosing each
     round of ``batch_size`` among DEMO's edits of the best observed designs.
@@ -248,7 +256,10 @@ def demo_pool_qei_strategy(
     the marginal likelihood, so it models the surrogate's residual. From the
     online node's second round on, DEMO's retraining starts from the networks
     it trained the round before and trains ``warm_start_fraction`` of the
-    epochs, as in :func:`demo_every_round_strategy`.
+    epochs, as in :func:`demo_every_round_strategy`. With
+    ``gp_candidates=True`` the batch GP + qLogNEI would propose over the whole
+    search space (as in :func:`qlognei_generation_strategy`) joins DEMO's edits
+    as candidates, so the choice can fall on either.
 
     Args:
         initial_batch_size: Designs of the first round (k0).
@@ -264,6 +275,7 @@ def demo_pool_qei_strategy(
         warm_start_fraction: Fraction of the epochs of a warm-started
             retraining, in (0, 1], or ``None`` for cold retraining. It replaces
             the field of ``config`` for the online node only.
+        gp_candidates: Whether the GP's own batch joins DEMO's edits.
 
     Returns:
         A two-node ``GenerationStrategy``.
@@ -292,6 +304,7 @@ def demo_pool_qei_strategy(
         max_points=max_points,
         generator_kwargs={"subset_seed": subset_seed},
         prior_mean=prior_mean,
+        gp_candidates=gp_candidates,
     )
     return GenerationStrategy(name=f"DEMO+{POOL_NODE}", nodes=[first, online])
 

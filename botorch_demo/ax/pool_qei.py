@@ -17,7 +17,11 @@ DEMO learned: at every round it
    choice, by one on the same training subset whose prior mean is DEMO's
    surrogate (:func:`~botorch_demo.ax.prior_mean.surrogate_prior_gp`): the GP
    then models the surrogate's residual, so DEMO's knowledge shapes both the
-   candidates and their scores.
+   candidates and their scores. With ``gp_candidates=True`` the batch the GP
+   node itself would propose (the Kriging-believer batch of
+   :class:`~botorch_demo.ax.SubsetBoTorchGenerator`, over the whole search
+   space) joins the pool before the choice, so the candidates hold both DEMO's
+   edits and the GP's own proposals.
 
 Successive one-arm requests of the same round are served from that batch, as
 the GP nodes serve theirs. When the pool holds fewer new designs than asked for,
@@ -72,6 +76,8 @@ POOL_MODEL_KEY = "demo_pool_model"
 POOL_SIZE_KEY = "demo_pool_new_designs"
 #: ``gen_metadata`` key: ``[scale, offset]`` of the GP's surrogate prior mean.
 PRIOR_MEAN_KEY = "demo_prior_mean"
+#: ``gen_metadata`` key: new designs the GP node's own batch added to the pool.
+GP_CANDIDATES_KEY = "gp_candidates"
 
 
 class DEMOPoolGenerator(SubsetBoTorchGenerator):
@@ -94,17 +100,21 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         prior_mean: Whether qLogNEI scores the pool with a GP whose prior mean
             is DEMO's surrogate (fitted scale and offset) instead of Ax's GP
             with a constant mean.
+        gp_candidates: Whether the GP node's own batch over the whole search
+            space (``batch_size`` designs by Kriging-believer LogEI on the
+            constant-mean GP) joins DEMO's edits as candidates.
         surrogate_spec, surrogate, acquisition_class, acquisition_options,
         botorch_acqf_class, botorch_acqf_options, botorch_acqf_classes_with_options,
         refit_on_cv, warm_start_refit, use_p_feasible, max_points, n_top, n_recent,
-        subset_seed, batch_size, n_prescreen, max_enumerate: As for
+        subset_seed, batch_size, n_prescreen, max_enumerate,
+        continuous_kriging_believer: As for
             :class:`~botorch_demo.ax.SubsetBoTorchGenerator` (the acquisition
             defaults to ``qLogNoisyExpectedImprovement``).
 
     Raises:
         UserInputError: For a ``pool_size`` that is not an int >= 1, a bad seed,
-            a ``prior_mean`` that is not a bool or a configuration that does not
-            resolve.
+            a ``prior_mean`` or ``gp_candidates`` that is not a bool or a
+            configuration that does not resolve.
     """
 
     def __init__(
@@ -115,6 +125,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         demo_seed: int | None = None,
         checkpoint_dir: str | None = None,
         prior_mean: bool = False,
+        gp_candidates: bool = False,
         surrogate_spec: SurrogateSpec | None = None,
         surrogate: Surrogate | None = None,
         acquisition_class: type[Acquisition] | None = None,
@@ -134,6 +145,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         batch_size: int = 1,
         n_prescreen: int = 1024,
         max_enumerate: int = 2**20,
+        continuous_kriging_believer: bool = True,
     ) -> None:
         # Ax passes a generator only the arguments its signature names, so the
         # GP generator's arguments are listed here rather than taken as **kwargs.
@@ -155,9 +167,13 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             batch_size=batch_size,
             n_prescreen=n_prescreen,
             max_enumerate=max_enumerate,
+            continuous_kriging_believer=bool_argument(
+                continuous_kriging_believer, "continuous_kriging_believer"
+            ),
         )
         self.pool_size = int_argument(pool_size, "pool_size", 1)
         self.prior_mean = bool_argument(prior_mean, "prior_mean")
+        self.gp_candidates = bool_argument(gp_candidates, "gp_candidates")
         demo_seed = seed_argument(demo_seed, "demo_seed")
         self.demo_config = checked_config(config, config_overrides)
         drawn = int(torch.randint(0, 2**31 - 1, (1,)).item())
@@ -171,6 +187,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         self.last_pool_size = 0
         #: ``(scale, offset)`` of the last fitted surrogate prior mean, if any.
         self.last_prior_mean: tuple[float, float] | None = None
+        #: New designs the GP node's own batch added to the last pool.
+        self.last_gp_candidates = 0
 
     def gen(
         self,
@@ -196,7 +214,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         if self._fit_args is None:
             raise UnsupportedError("DEMOPoolGenerator.fit must be called first.")
         signs = self._signs(torch_opt_config)
-        if not self.prior_mean:
+        if not self.prior_mean or self.gp_candidates:
             # The prior-mean GP replaces Ax's GP; that one is fit only if a
             # top-up needs it (SubsetBoTorchGenerator.gen fits it then).
             self._ensure_fit(signs)
@@ -213,7 +231,12 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             weights = torch_opt_config.objective_weights
             weights = weights.reshape(-1, weights.shape[-1])[0]
             batch = self._pool_batch(
-                max(self.batch_size, n), search_space_digest, outcome, weights, pending_X
+                max(self.batch_size, n),
+                search_space_digest,
+                outcome,
+                weights,
+                pending_X,
+                torch_opt_config,
             )
             self._pool = (key, batch)
             chosen = batch[:n]
@@ -221,6 +244,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         metadata[POOL_SIZE_KEY] = self.last_pool_size
         if self.prior_mean and self.last_prior_mean is not None:
             metadata[PRIOR_MEAN_KEY] = list(self.last_prior_mean)
+        if self.gp_candidates:
+            metadata[GP_CANDIDATES_KEY] = self.last_gp_candidates
         if chosen.shape[0] < n:
             taken = chosen if pending_X is None else torch.cat([pending_X, chosen.to(pending_X)])
             outcomes = torch_opt_config.objective_weights.shape[-1]
@@ -241,11 +266,13 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         outcome: int,
         weights: Tensor,
         pending_X: Tensor | None,
+        torch_opt_config: TorchOptConfig,
     ) -> Tensor:
         """Trains (or keeps) DEMO on all observations of the objective (outcome
-        ``outcome``), edits the best designs and returns up to ``q`` of the new
-        ones in the order qLogNEI (objective ``weights`` over the GP's outputs)
-        chose them."""
+        ``outcome``), edits the best designs (with ``gp_candidates``, adds the
+        GP node's own batch) and returns up to ``q`` of the new designs in the
+        order qLogNEI (objective ``weights`` over the GP's outputs) chose
+        them."""
         dataset = self._fit_args["datasets"][outcome]
         sign = float(torch.sign(weights[outcome]))
         X, Y = dataset.X, dataset.Y
@@ -265,6 +292,11 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         keep = first_occurrences(pool) & ~rows_in(pool, self._observed) & ~rows_in(pool, pending_X)
         pool = pool[keep]
         self.last_pool_size = int(pool.shape[0])
+        if self.gp_candidates:
+            own = self._own_batch(q, digest, torch_opt_config)
+            own = own[~rows_in(own, pool)]
+            self.last_gp_candidates = int(own.shape[0])
+            pool = torch.cat([pool, own])
         q = min(q, pool.shape[0])
         if q == 0:
             return pool
@@ -286,6 +318,17 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         )
         candidates, _ = optimize_acqf_discrete(acqf, q=q, choices=pool, unique=True)
         return candidates.to(X)
+
+    def _own_batch(self, q: int, digest: SearchSpaceDigest, config: TorchOptConfig) -> Tensor:
+        """The batch of ``q`` designs the GP node would propose on its own
+        (:meth:`SubsetBoTorchGenerator.gen`), none observed or pending."""
+        saved = self._pool
+        self._pool = None
+        try:
+            points = SubsetBoTorchGenerator.gen(self, q, digest, config).points
+        finally:
+            self._pool = saved
+        return points
 
     def _surrogate_prior_gp(
         self,

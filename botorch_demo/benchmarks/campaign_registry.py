@@ -129,7 +129,17 @@ def _demo_prior_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str) 
     return _pool(settings, seed, checkpoint_dir, prior_mean=True)
 
 
-def _pool(settings: CampaignSettings, seed: int, checkpoint_dir: str, prior_mean: bool) -> Any:
+def _demo_hybrid_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str) -> Any:
+    return _pool(settings, seed, checkpoint_dir, prior_mean=True, gp_candidates=True)
+
+
+def _pool(
+    settings: CampaignSettings,
+    seed: int,
+    checkpoint_dir: str,
+    prior_mean: bool,
+    gp_candidates: bool = False,
+) -> Any:
     from botorch_demo.ax.campaign_strategies import demo_pool_qei_strategy
 
     return demo_pool_qei_strategy(
@@ -142,6 +152,7 @@ def _pool(settings: CampaignSettings, seed: int, checkpoint_dir: str, prior_mean
         max_points=settings.profile.bo.max_points,
         subset_seed=seed,
         prior_mean=prior_mean,
+        gp_candidates=gp_candidates,
     )
 
 
@@ -191,6 +202,13 @@ STRATEGIES: dict[str, CampaignStrategy] = {
             "as demo-pool-qei, but the GP that scores the edits has DEMO's surrogate "
             "as its prior mean (it models the residual)",
             _demo_prior_qei,
+        ),
+        CampaignStrategy(
+            "demo-hybrid-qei",
+            "DEMO, then qLogNEI over DEMO's edits and the GP's batch, GP with DEMO's prior mean",
+            "as demo-prior-qei, but the batch GP + qLogNEI proposes over the whole space "
+            "joins DEMO's edits as candidates",
+            _demo_hybrid_qei,
         ),
     )
 }

@@ -21,7 +21,12 @@ from botorch_demo.ax._ax_private import (
 )
 from botorch_demo.ax.campaign_strategies import POOL_NODE, demo_pool_node
 from botorch_demo.ax.offline_data import attach_offline_data
-from botorch_demo.ax.pool_qei import GP_CANDIDATES_KEY, POOL_SIZE_KEY, PRIOR_MEAN_KEY
+from botorch_demo.ax.pool_qei import (
+    GP_CANDIDATES_KEY,
+    GP_TAKEN_KEY,
+    POOL_SIZE_KEY,
+    PRIOR_MEAN_KEY,
+)
 from botorch_demo.ax.prior_mean import SurrogatePriorMean, surrogate_prior_gp
 
 D = 6
@@ -198,3 +203,38 @@ def test_the_gp_batch_joins_the_pool_as_candidates(
     assert len(set(designs)) == len(designs)
     with pytest.raises(UserInputError, match="gp_candidates must be a bool"):
         demo_pool_node(config="smoke", gp_candidates=1)
+
+
+def test_a_share_of_the_batch_comes_from_the_gp_outright(
+    make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke
+) -> None:
+    client = make_tf8_client()
+    attach_offline_data(client, tf8_frame(300))
+    strategy = demo_pool_qei_strategy(
+        initial_batch_size=4,
+        batch_size=4,
+        pool_size=8,
+        seed=0,
+        prior_mean=True,
+        gp_share=0.5,
+        **ax_smoke,
+    )
+    assert strategy.nodes_by_name[POOL_NODE].generator_specs[0].generator_kwargs["gp_share"] == 0.5
+    client.set_generation_strategy(strategy)
+    complete_all(client, client.get_next_trials(max_trials=4))
+    online = client.get_next_trials(max_trials=4)
+    assert len(online) == 4
+    experiment = client_experiment(client)
+    run = experiment.trials[min(online)].generator_runs[0]
+    assert run.gen_metadata[GP_TAKEN_KEY] == 2
+    assert client_generation_strategy(client).adapter.generator.last_gp_taken == 2
+    designs = [tf8_design(t.arm.parameters) for t in experiment.trials.values()]
+    assert len(set(designs)) == len(designs)
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5, True, "half"])
+def test_gp_share_is_a_fraction(share) -> None:
+    with pytest.raises(UserInputError, match="gp_share must be a number in"):
+        demo_pool_node(config="smoke", gp_share=share)
+    with pytest.raises(UserInputError, match="gp_share must be a number in"):
+        DEMOPoolGenerator(config="smoke", gp_share=share)

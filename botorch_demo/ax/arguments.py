@@ -53,6 +53,17 @@ def bool_argument(value: object, name: str) -> bool:
     return value
 
 
+def fraction_argument(value: object, name: str) -> float:
+    """``value`` as a float in ``[0, 1]`` (an int or float, not a bool), else a
+    ``UserInputError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UserInputError(f"{name} must be a number in [0, 1]; got {value!r}.")
+    out = float(value)
+    if not 0.0 <= out <= 1.0:
+        raise UserInputError(f"{name} must be a number in [0, 1]; got {out}.")
+    return out
+
+
 def seed_argument(seed: object, name: str = "seed") -> int | None:
     """``seed`` as ``None`` or an int in ``[0, 2**63 - 2]`` (a ``UserInputError`` naming
     ``name`` otherwise)."""

@@ -32,6 +32,7 @@ from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch_demo.ax.arguments import (
     bool_argument,
     checked_config,
+    fraction_argument,
     int_argument,
     seed_argument,
 )
@@ -171,6 +172,7 @@ def demo_pool_node(
     name: str = POOL_NODE,
     prior_mean: bool = False,
     gp_candidates: bool = False,
+    gp_share: float = 0.0,
 ) -> GenerationNode:
     """The online node that chooses each batch among DEMO's edits with qLogNEI
     (see :class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`).
@@ -190,6 +192,8 @@ def demo_pool_node(
             as its prior mean (see :mod:`botorch_demo.ax.prior_mean`).
         gp_candidates: Whether the GP node's own batch over the whole search
             space joins DEMO's edits as candidates.
+        gp_share: Fraction of each batch taken outright from the GP node's
+            own batch, in [0, 1]; the rest is chosen among DEMO's edits.
 
     Returns:
         The node (a last node: it serves one round after another).
@@ -197,7 +201,7 @@ def demo_pool_node(
     Raises:
         UserInputError: Naming the argument, for counts that are not ints >= 1,
             a bad seed, a ``prior_mean`` or ``gp_candidates`` that is not a
-            bool, a configuration
+            bool, a ``gp_share`` outside [0, 1], a configuration
             that does not resolve or generator arguments the GP generator does
             not take.
     """
@@ -207,6 +211,7 @@ def demo_pool_node(
     seed = seed_argument(seed)
     prior_mean = bool_argument(prior_mean, "prior_mean")
     gp_candidates = bool_argument(gp_candidates, "gp_candidates")
+    gp_share = fraction_argument(gp_share, "gp_share")
     checked_config(config, config_overrides)
     extra = checked_online_kwargs(generator_kwargs)
     kwargs: dict[str, Any] = {
@@ -222,6 +227,8 @@ def demo_pool_node(
         kwargs["prior_mean"] = True
     if gp_candidates:
         kwargs["gp_candidates"] = True
+    if gp_share:
+        kwargs["gp_share"] = gp_share
     if config_overrides:
         kwargs["config_overrides"] = dict(config_overrides)
     if checkpoint_dir is not None:
@@ -247,6 +254,7 @@ def demo_pool_qei_strategy(
     prior_mean: bool = False,
     warm_start_fraction: float | None = 0.25,
     gp_candidates: bool = False,
+    gp_share: float = 0.0,
 ) -> GenerationStrategy:
     """DEMO's batch of ``initial_batch_size``, then GP + qLogNEI choosing each
     round of ``batch_size`` among DEMO's edits of the best observed designs.
@@ -259,7 +267,9 @@ def demo_pool_qei_strategy(
     epochs, as in :func:`demo_every_round_strategy`. With
     ``gp_candidates=True`` the batch GP + qLogNEI would propose over the whole
     search space (as in :func:`qlognei_generation_strategy`) joins DEMO's edits
-    as candidates, so the choice can fall on either.
+    as candidates, so the choice can fall on either. With ``gp_share > 0``
+    that fraction of each online batch is the GP's own batch outright and the
+    rest is chosen among DEMO's edits: a portfolio of the two proposers.
 
     Args:
         initial_batch_size: Designs of the first round (k0).
@@ -276,6 +286,7 @@ def demo_pool_qei_strategy(
             retraining, in (0, 1], or ``None`` for cold retraining. It replaces
             the field of ``config`` for the online node only.
         gp_candidates: Whether the GP's own batch joins DEMO's edits.
+        gp_share: Fraction of each online batch taken from the GP's own batch.
 
     Returns:
         A two-node ``GenerationStrategy``.
@@ -305,6 +316,7 @@ def demo_pool_qei_strategy(
         generator_kwargs={"subset_seed": subset_seed},
         prior_mean=prior_mean,
         gp_candidates=gp_candidates,
+        gp_share=gp_share,
     )
     return GenerationStrategy(name=f"DEMO+{POOL_NODE}", nodes=[first, online])
 

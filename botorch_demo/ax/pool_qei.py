@@ -21,7 +21,9 @@ DEMO learned: at every round it
    node itself would propose (the Kriging-believer batch of
    :class:`~botorch_demo.ax.SubsetBoTorchGenerator`, over the whole search
    space) joins the pool before the choice, so the candidates hold both DEMO's
-   edits and the GP's own proposals.
+   edits and the GP's own proposals. With ``gp_share > 0`` that fraction of
+   each batch is the GP's own batch outright and the rest is chosen among the
+   pool, a portfolio of the two proposers.
 
 Successive one-arm requests of the same round are served from that batch, as
 the GP nodes serve theirs. When the pool holds fewer new designs than asked for,
@@ -58,6 +60,7 @@ from torch import Tensor
 from botorch_demo.ax.arguments import (
     bool_argument,
     checked_config,
+    fraction_argument,
     int_argument,
     seed_argument,
 )
@@ -78,6 +81,8 @@ POOL_SIZE_KEY = "demo_pool_new_designs"
 PRIOR_MEAN_KEY = "demo_prior_mean"
 #: ``gen_metadata`` key: new designs the GP node's own batch added to the pool.
 GP_CANDIDATES_KEY = "gp_candidates"
+#: ``gen_metadata`` key: designs of the batch taken outright from the GP's batch.
+GP_TAKEN_KEY = "gp_taken"
 
 
 class DEMOPoolGenerator(SubsetBoTorchGenerator):
@@ -103,6 +108,9 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         gp_candidates: Whether the GP node's own batch over the whole search
             space (``batch_size`` designs by Kriging-believer LogEI on the
             constant-mean GP) joins DEMO's edits as candidates.
+        gp_share: Fraction of each batch (rounded) taken outright from the GP
+            node's own batch; the rest is chosen among the pool with those
+            designs pending. 0 takes none.
         surrogate_spec, surrogate, acquisition_class, acquisition_options,
         botorch_acqf_class, botorch_acqf_options, botorch_acqf_classes_with_options,
         refit_on_cv, warm_start_refit, use_p_feasible, max_points, n_top, n_recent,
@@ -113,8 +121,9 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
 
     Raises:
         UserInputError: For a ``pool_size`` that is not an int >= 1, a bad seed,
-            a ``prior_mean`` or ``gp_candidates`` that is not a bool or a
-            configuration that does not resolve.
+            a ``prior_mean`` or ``gp_candidates`` that is not a bool, a
+            ``gp_share`` outside [0, 1] or a configuration that does not
+            resolve.
     """
 
     def __init__(
@@ -126,6 +135,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         checkpoint_dir: str | None = None,
         prior_mean: bool = False,
         gp_candidates: bool = False,
+        gp_share: float = 0.0,
         surrogate_spec: SurrogateSpec | None = None,
         surrogate: Surrogate | None = None,
         acquisition_class: type[Acquisition] | None = None,
@@ -174,6 +184,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         self.pool_size = int_argument(pool_size, "pool_size", 1)
         self.prior_mean = bool_argument(prior_mean, "prior_mean")
         self.gp_candidates = bool_argument(gp_candidates, "gp_candidates")
+        self.gp_share = fraction_argument(gp_share, "gp_share")
         demo_seed = seed_argument(demo_seed, "demo_seed")
         self.demo_config = checked_config(config, config_overrides)
         drawn = int(torch.randint(0, 2**31 - 1, (1,)).item())
@@ -189,6 +200,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         self.last_prior_mean: tuple[float, float] | None = None
         #: New designs the GP node's own batch added to the last pool.
         self.last_gp_candidates = 0
+        #: Designs of the last batch taken outright from the GP's own batch.
+        self.last_gp_taken = 0
 
     def gen(
         self,
@@ -214,7 +227,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         if self._fit_args is None:
             raise UnsupportedError("DEMOPoolGenerator.fit must be called first.")
         signs = self._signs(torch_opt_config)
-        if not self.prior_mean or self.gp_candidates:
+        if not self.prior_mean or self.gp_candidates or self.gp_share > 0:
             # The prior-mean GP replaces Ax's GP; that one is fit only if a
             # top-up needs it (SubsetBoTorchGenerator.gen fits it then).
             self._ensure_fit(signs)
@@ -246,6 +259,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             metadata[PRIOR_MEAN_KEY] = list(self.last_prior_mean)
         if self.gp_candidates:
             metadata[GP_CANDIDATES_KEY] = self.last_gp_candidates
+        if self.gp_share > 0:
+            metadata[GP_TAKEN_KEY] = self.last_gp_taken
         if chosen.shape[0] < n:
             taken = chosen if pending_X is None else torch.cat([pending_X, chosen.to(pending_X)])
             outcomes = torch_opt_config.objective_weights.shape[-1]
@@ -292,14 +307,22 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         keep = first_occurrences(pool) & ~rows_in(pool, self._observed) & ~rows_in(pool, pending_X)
         pool = pool[keep]
         self.last_pool_size = int(pool.shape[0])
-        if self.gp_candidates:
+        taken = pool[:0]
+        if self.gp_candidates or self.gp_share > 0:
             own = self._own_batch(q, digest, torch_opt_config)
-            own = own[~rows_in(own, pool)]
-            self.last_gp_candidates = int(own.shape[0])
-            pool = torch.cat([pool, own])
-        q = min(q, pool.shape[0])
-        if q == 0:
-            return pool
+            taken = own[: round(self.gp_share * q)]
+            self.last_gp_taken = int(taken.shape[0])
+            pool = pool[~rows_in(pool, taken)]
+            if self.gp_candidates:
+                own = own[taken.shape[0] :]
+                own = own[~rows_in(own, pool)]
+                self.last_gp_candidates = int(own.shape[0])
+                pool = torch.cat([pool, own])
+            if taken.shape[0]:
+                pending_X = taken if pending_X is None else torch.cat([pending_X, taken])
+        q = min(q - taken.shape[0], pool.shape[0])
+        if q <= 0:
+            return taken
         if self.prior_mean:
             rows = self._subset_rows(dataset, sign)
             baseline_X = X[rows]
@@ -317,7 +340,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             prune_baseline=True,
         )
         candidates, _ = optimize_acqf_discrete(acqf, q=q, choices=pool, unique=True)
-        return candidates.to(X)
+        return torch.cat([taken, candidates.to(X)])
 
     def _own_batch(self, q: int, digest: SearchSpaceDigest, config: TorchOptConfig) -> Tensor:
         """The batch of ``q`` designs the GP node would propose on its own

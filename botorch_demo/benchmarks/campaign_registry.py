@@ -133,12 +133,17 @@ def _demo_hybrid_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str)
     return _pool(settings, seed, checkpoint_dir, prior_mean=True, gp_candidates=True)
 
 
+def _demo_split_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str) -> Any:
+    return _pool(settings, seed, checkpoint_dir, prior_mean=True, gp_share=0.5)
+
+
 def _pool(
     settings: CampaignSettings,
     seed: int,
     checkpoint_dir: str,
     prior_mean: bool,
     gp_candidates: bool = False,
+    gp_share: float = 0.0,
 ) -> Any:
     from botorch_demo.ax.campaign_strategies import demo_pool_qei_strategy
 
@@ -153,6 +158,7 @@ def _pool(
         subset_seed=seed,
         prior_mean=prior_mean,
         gp_candidates=gp_candidates,
+        gp_share=gp_share,
     )
 
 
@@ -209,6 +215,13 @@ STRATEGIES: dict[str, CampaignStrategy] = {
             "as demo-prior-qei, but the batch GP + qLogNEI proposes over the whole space "
             "joins DEMO's edits as candidates",
             _demo_hybrid_qei,
+        ),
+        CampaignStrategy(
+            "demo-split-qei",
+            "DEMO, then half the GP's batch, half qLogNEI over DEMO's edits, prior-mean GP",
+            "DEMO's batch of k0, then each round half the batch GP + qLogNEI proposes over "
+            "the whole space and half chosen among DEMO's edits by the prior-mean GP",
+            _demo_split_qei,
         ),
     )
 }

@@ -172,35 +172,38 @@ def test_the_pool_node_scores_demo_edits_with_the_prior_mean_gp(
     assert len(set(designs)) == len(designs)
 
 
-def test_the_gp_batch_joins_the_pool_as_candidates(
-    make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke
-) -> None:
-    client = make_tf8_client()
+def _online_round(client, tf8_frame, complete_all, tf8_design, option: dict, smoke: dict):
+    """The DEMO batch, then one online round of the pool node with ``option``;
+    the first online generator run and the generator."""
     attach_offline_data(client, tf8_frame(300))
     strategy = demo_pool_qei_strategy(
-        initial_batch_size=4,
-        batch_size=4,
-        pool_size=8,
-        seed=0,
-        prior_mean=True,
-        gp_candidates=True,
-        **ax_smoke,
+        initial_batch_size=4, batch_size=4, pool_size=8, seed=0, prior_mean=True, **option, **smoke
     )
-    spec = strategy.nodes_by_name[POOL_NODE].generator_specs[0]
-    assert spec.generator_kwargs["gp_candidates"] is True
+    kwargs = strategy.nodes_by_name[POOL_NODE].generator_specs[0].generator_kwargs
+    assert {name: kwargs[name] for name in option} == option
     client.set_generation_strategy(strategy)
     complete_all(client, client.get_next_trials(max_trials=4))
     online = client.get_next_trials(max_trials=4)
     assert len(online) == 4
     experiment = client_experiment(client)
+    designs = [tf8_design(t.arm.parameters) for t in experiment.trials.values()]
+    assert len(set(designs)) == len(designs)
     run = experiment.trials[min(online)].generator_runs[0]
+    return run, client_generation_strategy(client).adapter.generator
+
+
+def test_the_gp_batch_joins_the_pool_as_candidates(
+    make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke
+) -> None:
+    option = {"gp_candidates": True}
+    run, generator = _online_round(
+        make_tf8_client(), tf8_frame, complete_all, tf8_design, option, ax_smoke
+    )
     # The GP's own batch (4 designs over all 4^8) adds new designs to 8 edits.
     assert 1 <= run.gen_metadata[GP_CANDIDATES_KEY] <= 4
     assert run.gen_metadata[POOL_SIZE_KEY] <= 8
-    generator = client_generation_strategy(client).adapter.generator
     assert generator.last_gp_candidates == run.gen_metadata[GP_CANDIDATES_KEY]
-    designs = [tf8_design(t.arm.parameters) for t in experiment.trials.values()]
-    assert len(set(designs)) == len(designs)
+    assert GP_TAKEN_KEY not in run.gen_metadata
     with pytest.raises(UserInputError, match="gp_candidates must be a bool"):
         demo_pool_node(config="smoke", gp_candidates=1)
 
@@ -208,28 +211,12 @@ def test_the_gp_batch_joins_the_pool_as_candidates(
 def test_a_share_of_the_batch_comes_from_the_gp_outright(
     make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke
 ) -> None:
-    client = make_tf8_client()
-    attach_offline_data(client, tf8_frame(300))
-    strategy = demo_pool_qei_strategy(
-        initial_batch_size=4,
-        batch_size=4,
-        pool_size=8,
-        seed=0,
-        prior_mean=True,
-        gp_share=0.5,
-        **ax_smoke,
+    option = {"gp_share": 0.5}
+    run, generator = _online_round(
+        make_tf8_client(), tf8_frame, complete_all, tf8_design, option, ax_smoke
     )
-    assert strategy.nodes_by_name[POOL_NODE].generator_specs[0].generator_kwargs["gp_share"] == 0.5
-    client.set_generation_strategy(strategy)
-    complete_all(client, client.get_next_trials(max_trials=4))
-    online = client.get_next_trials(max_trials=4)
-    assert len(online) == 4
-    experiment = client_experiment(client)
-    run = experiment.trials[min(online)].generator_runs[0]
-    assert run.gen_metadata[GP_TAKEN_KEY] == 2
-    assert client_generation_strategy(client).adapter.generator.last_gp_taken == 2
-    designs = [tf8_design(t.arm.parameters) for t in experiment.trials.values()]
-    assert len(set(designs)) == len(designs)
+    assert run.gen_metadata[GP_TAKEN_KEY] == generator.last_gp_taken == 2
+    assert GP_CANDIDATES_KEY not in run.gen_metadata
 
 
 @pytest.mark.parametrize("share", [-0.1, 1.5, True, "half"])

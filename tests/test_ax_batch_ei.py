@@ -52,17 +52,18 @@ def test_minimising_sign_and_fixed_features_and_linear_constraints() -> None:
     gp.eval()
     digest = SearchSpaceDigest(feature_names=["a", "b"], bounds=[(0.0, 1.0)] * 2)
     best_f = float(-Y.min())
-    batch = kriging_believer_optimize(gp, digest, q=3, best_f=best_f, sign=-1.0)
+    small = {"num_restarts": 4, "raw_samples": 128}
+    batch = kriging_believer_optimize(gp, digest, q=3, best_f=best_f, sign=-1.0, **small)
     assert batch.shape == (3, 2)
     assert float((batch[0] - 0.3).norm()) < 0.25
     fixed = kriging_believer_optimize(
-        gp, digest, q=2, best_f=best_f, sign=-1.0, fixed_features={1: 0.9}
+        gp, digest, q=2, best_f=best_f, sign=-1.0, fixed_features={1: 0.9}, **small
     )
     assert torch.equal(fixed[:, 1], torch.full((2,), 0.9, **KW))
     # a + b >= 1.2, written as Ax's A x <= b.
     linear = (torch.tensor([[-1.0, -1.0]], **KW), torch.tensor([-1.2], **KW))
     constrained = kriging_believer_optimize(
-        gp, digest, q=2, best_f=best_f, sign=-1.0, linear_constraints=linear
+        gp, digest, q=2, best_f=best_f, sign=-1.0, linear_constraints=linear, **small
     )
     assert (constrained.sum(-1) >= 1.2 - 1e-6).all()
     indices, coefficients, rhs = linear_inequalities(linear)[0]
@@ -90,6 +91,7 @@ def test_mixed_space_keeps_categories_in_their_choices() -> None:
     assert float(batch[0, 2]) == 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("believer", [True, False])
 def test_gp_node_serves_one_arm_trials_from_one_continuous_batch(believer: bool) -> None:
     from ax.api.client import Client
@@ -126,3 +128,52 @@ def test_continuous_kriging_believer_must_be_a_bool() -> None:
 
     with pytest.raises(UserInputError, match="continuous_kriging_believer"):
         qlognei_generation_strategy(continuous_kriging_believer="yes")
+
+
+def test_discrete_candidates_are_mutants_and_draws_within_the_constraints() -> None:
+    from botorch_demo.ax.batch_ei import discrete_candidates
+
+    digest = SearchSpaceDigest(
+        feature_names=["a", "b", "c"],
+        bounds=[(0.0, 3.0)] * 3,
+        ordinal_features=[0, 1, 2],
+        discrete_choices={j: [0.0, 1.0, 2.0, 3.0] for j in range(3)},
+    )
+    source = torch.tensor([[1.0, 1.0, 1.0]], **KW)
+    mutants = discrete_candidates(digest, source, num_random=0)
+    # The source and its 3 x 3 single-site mutants.
+    assert mutants.shape == (10, 3)
+    assert ((mutants != source).sum(-1) <= 1).all()
+    both = discrete_candidates(digest, source, num_random=200, seed=1)
+    assert both.shape[0] > 10 and torch.unique(both, dim=0).shape[0] == both.shape[0]
+    assert torch.equal(both, discrete_candidates(digest, source, num_random=200, seed=1))
+    fixed = discrete_candidates(digest, source, num_random=50, fixed_features={2: 3.0})
+    assert (fixed[:, 2] == 3.0).all()
+    linear = (torch.tensor([[1.0, 1.0, 1.0]], **KW), torch.tensor([2.0], **KW))
+    assert (discrete_candidates(digest, source, 50, linear_constraints=linear).sum(-1) <= 2).all()
+
+
+@pytest.mark.slow
+def test_a_discrete_space_too_large_to_enumerate_is_served_by_the_believer() -> None:
+    from ax.api.client import Client
+    from ax.api.configs import ChoiceParameterConfig
+
+    client = Client(random_seed=0)
+    client.configure_experiment(
+        parameters=[
+            ChoiceParameterConfig(name=f"x{j}", parameter_type="int", values=[0, 1, 2, 3])
+            for j in range(12)
+        ]
+    )
+    client.configure_optimization(objective="y")
+    X = torch.randint(0, 4, (200, 12), generator=torch.Generator().manual_seed(0)).double()
+    y = (X == 2).sum(-1).double()
+    attach_offline_data(client, X.numpy(), y.numpy())
+    client.set_generation_strategy(qlognei_generation_strategy(batch_size=4, max_points=60))
+    trials = client.get_next_trials(max_trials=4)
+    experiment = client_experiment(client)
+    runs = [experiment.trials[i].generator_runs[0] for i in trials]
+    assert {r.gen_metadata.get("batch_selection") for r in runs} == {"kriging_believer_log_ei"}
+    designs = {tuple(p[f"x{j}"] for j in range(12)) for p in trials.values()}
+    assert len(designs) == 4
+    assert not designs & {tuple(int(v) for v in r) for r in X.tolist()}

@@ -192,6 +192,7 @@ def _online_round(client, tf8_frame, complete_all, tf8_design, option: dict, smo
     return run, client_generation_strategy(client).adapter.generator
 
 
+@pytest.mark.slow
 def test_the_gp_batch_joins_the_pool_as_candidates(
     make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke
 ) -> None:
@@ -208,6 +209,7 @@ def test_the_gp_batch_joins_the_pool_as_candidates(
         demo_pool_node(config="smoke", gp_candidates=1)
 
 
+@pytest.mark.slow
 def test_a_share_of_the_batch_comes_from_the_gp_outright(
     make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke
 ) -> None:

@@ -40,6 +40,7 @@ from botorch.utils.datasets import SupervisedDataset
 from torch import Tensor
 
 from botorch_demo.ax.batch_ei import (
+    discrete_candidates,
     enumerate_designs,
     kriging_believer_batch,
     kriging_believer_optimize,
@@ -117,6 +118,11 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
             (:func:`~botorch_demo.ax.batch_ei.kriging_believer_optimize`); with
             False (the default) Ax's optimiser builds them with
             ``botorch_acqf_class``, one arm at a time with pending points.
+            On a discrete space too large to enumerate, the Kriging believer
+            chooses among the single-site mutants of the ``n_sources`` best
+            observations and ``n_prescreen`` uniformly drawn designs.
+        n_sources: Best observations whose single-site mutants are candidates
+            on a discrete space too large to enumerate.
     """
 
     def __init__(
@@ -141,6 +147,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         n_prescreen: int = 1024,
         max_enumerate: int = 2**20,
         continuous_kriging_believer: bool = False,
+        n_sources: int = 64,
     ) -> None:
         super().__init__(
             surrogate_spec=surrogate_spec,
@@ -172,6 +179,9 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         self.n_prescreen = n_prescreen
         self.max_enumerate = max_enumerate
         self.continuous_kriging_believer = bool(continuous_kriging_believer)
+        if n_sources < 1:
+            raise UserInputError(f"n_sources must be positive; got {n_sources}.")
+        self.n_sources = n_sources
         self._pool: tuple[tuple[Any, ...], Tensor] | None = None
         self._fit_args: dict[str, Any] | None = None
         self._fitted_signs: tuple[float, ...] | None = None
@@ -301,6 +311,12 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         )
         if designs is None and (q == 1 or not self.continuous_kriging_believer):
             return None
+        sampled = designs is None and all(
+            j in search_space_digest.discrete_choices
+            for j in range(len(search_space_digest.feature_names))
+        )
+        if sampled:
+            designs = self._discrete_candidates(search_space_digest, fixed, linear)
         sign = self._fitted_signs[0]
         Y = self.surrogate.training_data[0].Y
         if self._noisy_incumbent:
@@ -325,6 +341,8 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
             self._pool = (key, batch)
             return batch[:n]
         designs = designs[~rows_in(designs, self._observed) & ~rows_in(designs, pending_X)]
+        if sampled and designs.shape[0] < n:
+            return None  # Too few new candidates: Ax's optimiser searches the space.
         if designs.shape[0] == 0:
             raise SearchSpaceExhausted("Every design of the search space is observed.")
         order = kriging_believer_batch(
@@ -337,6 +355,28 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         )
         self._pool = (key, designs[order])
         return self._pool[1][:n]
+
+    def _discrete_candidates(
+        self,
+        digest: SearchSpaceDigest,
+        fixed: dict[int, float] | None,
+        linear: tuple[Tensor, Tensor] | None,
+    ) -> Tensor:
+        """Candidates on a discrete space too large to enumerate: the single-site
+        mutants of the ``n_sources`` best observations and ``n_prescreen``
+        uniformly drawn designs (:func:`~botorch_demo.ax.batch_ei.discrete_candidates`)."""
+        dataset = self._fit_args["datasets"][0]
+        sign = self._fitted_signs[0]
+        order = torch.argsort(sign * dataset.Y.reshape(-1), descending=True, stable=True)
+        sources = dataset.X[order[: self.n_sources]]
+        return discrete_candidates(
+            digest,
+            sources,
+            self.n_prescreen,
+            fixed,
+            linear,
+            seed=self.subset_seed + dataset.X.shape[0],
+        )
 
     @property
     def _noisy_incumbent(self) -> bool:

@@ -246,8 +246,8 @@ def kriging_believer_optimize(
         pending: ``k x d`` designs already proposed and not yet observed.
         num_restarts: Starts of the optimiser per step.
         raw_samples: Random designs the starts are chosen from.
-        like: Tensor whose dtype and device the designs take (default: the
-            model's training inputs').
+        like: Tensor whose dtype and device the designs take (default:
+            float64 on the CPU).
 
     Returns:
         ``q x d`` designs, in the order chosen.

@@ -72,7 +72,8 @@ def qlognei_generation_strategy(
             (:func:`~botorch_demo.ax.batch_ei.kriging_believer_optimize`, about
             a second per design) rather than by Ax's qLogNEI optimiser (about
             7 s per design on hartmann-6 with 500 training points). A discrete
-            space is always enumerated.
+            space of at most 2**20 designs is enumerated either way; a larger
+            one gives candidates by single-site mutation of the best designs.
 
     Returns:
         A one-node ``GenerationStrategy``.

@@ -228,8 +228,9 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             raise UnsupportedError("DEMOPoolGenerator.fit must be called first.")
         signs = self._signs(torch_opt_config)
         if not self.prior_mean or self.gp_candidates or self.gp_share > 0:
-            # The prior-mean GP replaces Ax's GP; that one is fit only if a
-            # top-up needs it (SubsetBoTorchGenerator.gen fits it then).
+            # Ax's constant-mean GP scores the pool or makes the GP's own
+            # batch. When the prior-mean GP only scores the pool, Ax's GP is
+            # fit only if a top-up needs it (SubsetBoTorchGenerator.gen fits it).
             self._ensure_fit(signs)
         pending = torch_opt_config.pending_observations
         pending_X = torch.cat(list(pending)) if pending else None
@@ -308,9 +309,10 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         pool = pool[keep]
         self.last_pool_size = int(pool.shape[0])
         taken = pool[:0]
-        if self.gp_candidates or self.gp_share > 0:
-            own = self._own_batch(q, digest, torch_opt_config)
-            taken = own[: round(self.gp_share * q)]
+        share = round(self.gp_share * q)
+        if self.gp_candidates or share > 0:
+            own = self._own_batch(q if self.gp_candidates else share, digest, torch_opt_config)
+            taken = own[:share]
             self.last_gp_taken = int(taken.shape[0])
             pool = pool[~rows_in(pool, taken)]
             if self.gp_candidates:

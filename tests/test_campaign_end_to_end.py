@@ -152,7 +152,7 @@ def test_cells_run_on_an_executor(tmp_path: Path) -> None:
         with ThreadPoolExecutor(max_workers=1) as executor:
             result = run_campaign(
                 tasks=[TASK],
-                strategies=["demo-every-round"],
+                strategies=["demo-every-round", "demo-then-qei"],
                 seeds=[3],
                 profile="smoke",
                 k0=8,
@@ -166,10 +166,20 @@ def test_cells_run_on_an_executor(tmp_path: Path) -> None:
     finally:
         torch.set_num_threads(threads)
     key = CellKey(TASK, "demo-every-round", 3)
-    assert result.computed == [key]
-    record = CellStore(tmp_path).verify(key)
+    other = CellKey(TASK, "demo-then-qei", 3)
+    assert result.computed == [key, other]
+    store = CellStore(tmp_path)
+    record = store.verify(key)
     assert record["executor"] == "ThreadPoolExecutor" and record["torch_threads"] == 1
     assert [row["n_evaluated"] for row in record["rows"]] == [8]
+    # Both strategies' offline batch comes from one model, trained once and
+    # loaded by the second strategy from the task and seed's shared folder.
+    models = [
+        p for p in (tmp_path / "demo_ckpt" / TASK / "seed3").iterdir() if ".targets" not in p.name
+    ]
+    assert len(models) == 1
+    first, second = (torch.load(store.tensor_path(k), weights_only=True) for k in (key, other))
+    assert torch.equal(first["X"], second["X"])
 
 
 @pytest.mark.slow

@@ -7,6 +7,11 @@ edits and prior samples can keep landing on the same few known sequences (on TF
 Bind 8 the offline set holds half of all 4^8 sequences, and guidance pulls edits
 into a few modes). Then the remaining slots move to the best new design one
 categorical substitution away, chosen by the surrogate.
+
+:func:`site_mutants` (any columns, any values) also builds the candidates of the
+GP nodes on discrete spaces too large to enumerate
+(:func:`botorch_demo.ax.batch_ei.discrete_candidates`), and :func:`design_grid`
+their enumeration.
 """
 
 from __future__ import annotations
@@ -36,6 +41,34 @@ def design_grid(choices: Sequence[Tensor], max_designs: int) -> Tensor | None:
     return torch.cartesian_prod(*choices).reshape(-1, len(choices))
 
 
+def site_mutants(
+    X: Tensor, columns: Sequence[int], values: Sequence[Tensor]
+) -> tuple[Tensor, Tensor]:
+    """Every design that differs from a row of ``X`` in one of ``columns``.
+
+    Args:
+        X: ``n x d`` designs.
+        columns: Columns to mutate.
+        values: One 1-d tensor of the values each column may take (dtype of ``X``).
+
+    Returns:
+        A tuple ``(mutants, changed)``: ``n x S x d`` designs with
+        ``S = sum_j len(values[j])`` (column ``j`` set to each of its values in
+        turn), and an ``n x S`` mask that is ``False`` where the value was
+        already there (the unchanged copy of the row).
+    """
+    pairs = zip(columns, values, strict=True)
+    cols = torch.cat([torch.full((v.numel(),), j, dtype=torch.long) for j, v in pairs])
+    cols = cols.to(X.device)
+    vals = torch.cat(list(values)).to(X)
+    S = cols.numel()
+    mutants = X.unsqueeze(1).repeat(1, S, 1)
+    sites = torch.arange(S, device=X.device)
+    mutants[:, sites, cols] = vals
+    changed = X[:, cols] != vals
+    return mutants, changed
+
+
 def single_site_mutants(X: Tensor, categorical_features: dict[int, int]) -> tuple[Tensor, Tensor]:
     """Every design that differs from a row of ``X`` in one categorical column.
 
@@ -44,27 +77,16 @@ def single_site_mutants(X: Tensor, categorical_features: dict[int, int]) -> tupl
         categorical_features: ``{column: number of categories V}``.
 
     Returns:
-        A tuple ``(mutants, changed)``: ``n x S x d`` designs with
-        ``S = sum_j V_j`` (column ``j`` set to each of its ``V_j`` values in turn),
-        and an ``n x S`` mask that is ``False`` where the value was already there
-        (the unchanged copy of the row).
+        A tuple ``(mutants, changed)`` as :func:`site_mutants` gives it: column
+        ``j`` set to each of ``0..V_j-1`` in turn, columns in increasing order.
 
     Raises:
         ValueError: If ``categorical_features`` is empty.
     """
     if not categorical_features:
         raise ValueError("single_site_mutants needs at least one categorical column.")
-    cols = torch.cat(
-        [torch.full((v,), j, dtype=torch.long) for j, v in sorted(categorical_features.items())]
-    ).to(X.device)
-    vals = torch.cat([torch.arange(v) for _, v in sorted(categorical_features.items())])
-    vals = vals.to(X)
-    S = cols.numel()
-    mutants = X.unsqueeze(1).repeat(1, S, 1)
-    sites = torch.arange(S, device=X.device)
-    mutants[:, sites, cols] = vals
-    changed = X[:, cols] != vals
-    return mutants, changed
+    columns = sorted(categorical_features)
+    return site_mutants(X, columns, [torch.arange(categorical_features[j]) for j in columns])
 
 
 def best_new_mutants(

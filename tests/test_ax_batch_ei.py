@@ -6,11 +6,16 @@ from __future__ import annotations
 import pytest
 import torch
 from ax.core.search_space import SearchSpaceDigest
+from botorch.acquisition.analytic import LogExpectedImprovement
 from botorch.models import MixedSingleTaskGP, SingleTaskGP
 
 from botorch_demo.ax import attach_offline_data, qlognei_generation_strategy
 from botorch_demo.ax._ax_private import client_experiment
-from botorch_demo.ax.batch_ei import kriging_believer_optimize, linear_inequalities
+from botorch_demo.ax.batch_ei import (
+    kriging_believer_batch,
+    kriging_believer_optimize,
+    linear_inequalities,
+)
 
 KW = {"dtype": torch.float64}
 
@@ -23,6 +28,20 @@ def _two_peaks() -> SingleTaskGP:
     gp.likelihood.noise = 1e-4
     gp.eval()
     return gp
+
+
+def test_fantasies_spread_an_enumerated_batch_over_both_peaks() -> None:
+    """Without the fantasies the batch is the top-q of the first LogEI: one peak."""
+    gp = _two_peaks()
+    grid = torch.linspace(0, 1, 51, **KW).unsqueeze(-1)
+    with torch.no_grad():
+        first = LogExpectedImprovement(gp, best_f=1.0)(grid.unsqueeze(1))
+    top2 = grid[first.argsort(descending=True)[:2]].squeeze(-1)
+    assert (top2 < 0.5).all()  # greedy without fantasies: both at 0.15
+    chosen = grid[kriging_believer_batch(gp, grid, q=2, best_f=1.0, sign=1.0)]
+    assert float(chosen[0]) == pytest.approx(float(grid[first.argmax()]), abs=5e-13)
+    assert float(chosen[0]) < 0.5
+    assert float(chosen[1]) > 0.5  # the believed first pick moves the second
 
 
 def test_fantasies_spread_a_continuous_batch_over_both_peaks() -> None:
@@ -123,11 +142,17 @@ def test_gp_node_serves_one_arm_trials_from_one_continuous_batch(believer: bool)
     assert not designs & {tuple(r) for r in X.tolist()}
 
 
-def test_continuous_kriging_believer_must_be_a_bool() -> None:
+def test_continuous_kriging_believer_must_be_a_bool_and_n_sources_positive() -> None:
     from ax.exceptions.core import UserInputError
+
+    from botorch_demo.ax import SubsetBoTorchGenerator
 
     with pytest.raises(UserInputError, match="continuous_kriging_believer"):
         qlognei_generation_strategy(continuous_kriging_believer="yes")
+    with pytest.raises(UserInputError, match="continuous_kriging_believer must be a bool"):
+        SubsetBoTorchGenerator(continuous_kriging_believer=1)
+    with pytest.raises(UserInputError, match="n_sources must be an int >= 1"):
+        SubsetBoTorchGenerator(n_sources=0)
 
 
 def test_discrete_candidates_are_mutants_and_draws_within_the_constraints() -> None:

@@ -52,33 +52,6 @@ def test_bo_qei_declines_large_categorical_and_mixed_tasks() -> None:
     assert "mixed" in bo_qei_unsupported("mixed-10")
 
 
-@pytest.mark.skipif(not HAS_AX, reason="botorch_demo.ax is not available")
-def test_kriging_believer_fantasies_spread_the_batch_over_both_peaks() -> None:
-    """Without the fantasies the batch is the top-q of the first LogEI: one peak."""
-    from botorch.acquisition.analytic import LogExpectedImprovement
-    from botorch.models import SingleTaskGP
-
-    from botorch_demo.ax.batch_ei import kriging_believer_batch
-
-    kw = {"dtype": torch.float64}
-    X = torch.tensor([[0.0], [0.15], [0.3], [0.5], [0.7], [0.85], [1.0]], **kw)
-    Y = torch.tensor([[0.0], [1.0], [0.0], [-0.5], [0.0], [0.95], [0.0]], **kw)
-    gp = SingleTaskGP(X, Y)
-    gp.covar_module.lengthscale = 0.1
-    gp.likelihood.noise = 1e-4
-    gp.eval()
-    grid = torch.linspace(0, 1, 51, **kw).unsqueeze(-1)
-    best_f = float(Y.max())
-    with torch.no_grad():
-        first = LogExpectedImprovement(gp, best_f=best_f)(grid.unsqueeze(1))
-    top2 = grid[first.argsort(descending=True)[:2]].squeeze(-1)
-    assert (top2 < 0.5).all()  # greedy without fantasies: both at 0.15
-    chosen = grid[kriging_believer_batch(gp, grid, q=2, best_f=best_f, sign=1.0)]
-    assert float(chosen[0]) == pytest.approx(float(grid[first.argmax()]), abs=5e-13)
-    assert float(chosen[0]) < 0.5
-    assert float(chosen[1]) > 0.5  # the believed first pick moves the second
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_AX, reason="botorch_demo.ax is not available")
 def test_bo_qei_through_ax() -> None:

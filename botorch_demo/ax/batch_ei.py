@@ -37,9 +37,26 @@ from botorch.optim.optimize_mixed import optimize_acqf_mixed_alternating
 from torch import Tensor
 
 from botorch_demo.ax.utils import satisfies
-from botorch_demo.neighbours import design_grid
+from botorch_demo.neighbours import design_grid, site_mutants
 
 _CHUNK = 4096
+
+
+def is_discrete(digest: SearchSpaceDigest) -> bool:
+    """Whether every column of the search space has discrete choices."""
+    return all(j in digest.discrete_choices for j in range(len(digest.feature_names)))
+
+
+def column_choices(
+    digest: SearchSpaceDigest, fixed_features: dict[int, float] | None, like: Tensor
+) -> list[Tensor]:
+    """The values each column of a fully discrete space may take: its
+    ``discrete_choices``, or its fixed value (dtype and device of ``like``)."""
+    fixed = fixed_features or {}
+    return [
+        like.new_tensor([fixed[j]] if j in fixed else list(digest.discrete_choices[j]))
+        for j in range(len(digest.feature_names))
+    ]
 
 
 def enumerate_designs(
@@ -61,19 +78,9 @@ def enumerate_designs(
     Returns:
         An ``N x d`` tensor, or None.
     """
-    d = len(digest.feature_names)
-    if any(j not in digest.discrete_choices for j in range(d)):
+    if not is_discrete(digest):
         return None
-    choices = [
-        torch.tensor(
-            [fixed_features[j]]
-            if fixed_features and j in fixed_features
-            else list(digest.discrete_choices[j]),
-            dtype=like.dtype,
-            device=like.device,
-        )
-        for j in range(d)
-    ]
+    choices = column_choices(digest, fixed_features, like)
     designs = design_grid(choices, max_designs)
     if designs is None:
         return None
@@ -105,21 +112,11 @@ def discrete_candidates(
         satisfy the constraints, the sources themselves included.
     """
     d = len(digest.feature_names)
-    fixed = fixed_features or {}
-    choices = [
-        sources.new_tensor([fixed[j]] if j in fixed else list(digest.discrete_choices[j]))
-        for j in range(d)
-    ]
+    choices = column_choices(digest, fixed_features, sources)
     sources = sources.clone()
-    for j, value in fixed.items():
+    for j, value in (fixed_features or {}).items():
         sources[:, j] = value
-    cols = torch.cat(
-        [torch.full((c.numel(),), j, dtype=torch.long) for j, c in enumerate(choices)]
-    ).to(sources.device)
-    vals = torch.cat(choices)
-    sites = torch.arange(cols.numel(), device=sources.device)
-    mutants = sources.unsqueeze(1).repeat(1, cols.numel(), 1)
-    mutants[:, sites, cols] = vals
+    mutants, _ = site_mutants(sources, range(d), choices)
     generator = torch.Generator().manual_seed(seed)
     drawn = torch.stack(
         [
@@ -179,10 +176,7 @@ def kriging_believer_batch(
         chosen.append(j)
         taken[j] = True
         if step < q - 1:
-            x = pool[j : j + 1]
-            with torch.no_grad():
-                believed = model.posterior(x).mean
-            model = model.condition_on_observations(x, believed.reshape(1, -1))
+            model = believe(model, pool[j : j + 1])
     return keep[torch.tensor(chosen, device=keep.device)]
 
 

@@ -177,9 +177,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             batch_size=batch_size,
             n_prescreen=n_prescreen,
             max_enumerate=max_enumerate,
-            continuous_kriging_believer=bool_argument(
-                continuous_kriging_believer, "continuous_kriging_believer"
-            ),
+            continuous_kriging_believer=continuous_kriging_believer,
         )
         self.pool_size = int_argument(pool_size, "pool_size", 1)
         self.prior_mean = bool_argument(prior_mean, "prior_mean")

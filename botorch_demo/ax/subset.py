@@ -39,9 +39,11 @@ from botorch.acquisition.acquisition import AcquisitionFunction
 from botorch.utils.datasets import SupervisedDataset
 from torch import Tensor
 
+from botorch_demo.ax.arguments import bool_argument, int_argument
 from botorch_demo.ax.batch_ei import (
     discrete_candidates,
     enumerate_designs,
+    is_discrete,
     kriging_believer_batch,
     kriging_believer_optimize,
 )
@@ -178,10 +180,10 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         self.batch_size = batch_size
         self.n_prescreen = n_prescreen
         self.max_enumerate = max_enumerate
-        self.continuous_kriging_believer = bool(continuous_kriging_believer)
-        if n_sources < 1:
-            raise UserInputError(f"n_sources must be positive; got {n_sources}.")
-        self.n_sources = n_sources
+        self.continuous_kriging_believer = bool_argument(
+            continuous_kriging_believer, "continuous_kriging_believer"
+        )
+        self.n_sources = int_argument(n_sources, "n_sources", 1)
         self._pool: tuple[tuple[Any, ...], Tensor] | None = None
         self._fit_args: dict[str, Any] | None = None
         self._fitted_signs: tuple[float, ...] | None = None
@@ -311,10 +313,7 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         )
         if designs is None and (q == 1 or not self.continuous_kriging_believer):
             return None
-        sampled = designs is None and all(
-            j in search_space_digest.discrete_choices
-            for j in range(len(search_space_digest.feature_names))
-        )
+        sampled = designs is None and is_discrete(search_space_digest)
         if sampled:
             designs = self._discrete_candidates(search_space_digest, fixed, linear)
         sign = self._fitted_signs[0]

@@ -3,18 +3,26 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from ax.core.search_space import SearchSpaceDigest
 from botorch.acquisition.analytic import LogExpectedImprovement
+from botorch.acquisition.objective import ScalarizedPosteriorTransform
+from botorch.fit import fit_gpytorch_mll
 from botorch.models import MixedSingleTaskGP, SingleTaskGP
+from botorch.models.transforms.outcome import Standardize
+from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from botorch_demo.ax import attach_offline_data, qlognei_generation_strategy
 from botorch_demo.ax._ax_private import client_experiment
 from botorch_demo.ax.batch_ei import (
+    believe,
     kriging_believer_batch,
     kriging_believer_optimize,
     linear_inequalities,
+    log_expected_improvement,
 )
 
 KW = {"dtype": torch.float64}
@@ -42,6 +50,56 @@ def test_fantasies_spread_an_enumerated_batch_over_both_peaks() -> None:
     assert float(chosen[0]) == pytest.approx(float(grid[first.argmax()]), abs=5e-13)
     assert float(chosen[0]) < 0.5
     assert float(chosen[1]) > 0.5  # the believed first pick moves the second
+
+
+def _conditioned_choices(gp, pool: torch.Tensor, q: int, best_f: float, sign: float) -> list:
+    """The Kriging believer written out: condition the GP on each choice."""
+    transform = ScalarizedPosteriorTransform(weights=pool.new_tensor([sign]))
+    chosen, model = [], gp
+    for _ in range(q):
+        with torch.no_grad():
+            values = LogExpectedImprovement(model, best_f=best_f, posterior_transform=transform)(
+                pool.unsqueeze(1)
+            )
+        values[chosen] = -math.inf
+        j = int(values.argmax())
+        chosen.append(j)
+        model = believe(model, pool[j : j + 1])
+    return chosen
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_closed_form_fantasies_choose_as_conditioning_the_gp_does(sign: float) -> None:
+    gen = torch.Generator().manual_seed(3)
+    X = torch.rand(60, 3, generator=gen, **KW)
+    Y = torch.sin(6 * X).sum(-1, keepdim=True) + 0.05 * torch.randn(60, 1, generator=gen, **KW)
+    gp = SingleTaskGP(X, Y, outcome_transform=Standardize(m=1))
+    fit_gpytorch_mll(ExactMarginalLogLikelihood(gp.likelihood, gp))
+    gp.eval()
+    pool = torch.rand(300, 3, generator=gen, **KW)
+    best_f = float((sign * Y).max())
+    order = kriging_believer_batch(gp, pool, q=12, best_f=best_f, sign=sign, n_prescreen=300)
+    reference = _conditioned_choices(gp, pool, 12, best_f, sign)
+    assert order.tolist() == reference
+    assert len(set(reference)) == 12
+
+
+def test_log_expected_improvement_matches_botorch_far_into_the_tail() -> None:
+    X = torch.tensor([[0.1], [0.5], [0.9]], **KW)
+    gp = SingleTaskGP(X, torch.tensor([[0.0], [1.0], [0.5]], **KW))
+    gp.eval()
+    grid = torch.linspace(0, 1, 7, **KW).unsqueeze(-1)
+    with torch.no_grad():
+        posterior = gp.posterior(grid)
+    mean, sigma = posterior.mean.reshape(-1), posterior.variance.reshape(-1).sqrt()
+    for best_f in (-3.0, 0.0, 0.9, 2.0, 10.0, 200.0):
+        ours = log_expected_improvement(mean, sigma, best_f)
+        with torch.no_grad():
+            theirs = LogExpectedImprovement(gp, best_f=best_f)(grid.unsqueeze(1))
+        u = ((mean - best_f) / sigma).abs().max()
+        assert torch.isfinite(ours).all(), best_f
+        assert torch.allclose(ours, theirs, rtol=1e-6, atol=1e-6), (best_f, float(u))
+    assert float(u) > 1e3  # the last incumbent reaches the asymptotic branch
 
 
 def test_fantasies_spread_a_continuous_batch_over_both_peaks() -> None:

@@ -34,7 +34,7 @@ from botorch_demo.ax._ax_private import (
 )
 
 K = 8
-N_OFFLINE = 600
+N_OFFLINE = 200
 
 
 @pytest.fixture

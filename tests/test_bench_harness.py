@@ -213,6 +213,7 @@ def test_results_markdown(smoke) -> None:
     text = (tmp / "results" / "results.md").read_text()
     assert "## 100th percentile" in text
     assert "## 50th percentile" in text
+    assert "## Against Grad and CMA-ES on the same surrogate" in text
     assert "| method | tfbind8 (ours) | tfbind8 (paper) | levy (ours) | levy (paper)" in text
     assert "0.980 ± 0.004" in text  # the paper's DEMO on TF Bind 8
     assert "1.005 ± 0.020" in text  # the paper's DEMO on Levy

@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from botorch_demo.benchmarks.bar import bar_checks, bar_markdown
 from botorch_demo.benchmarks.paper import paper_d_best, paper_results, paper_value
 from botorch_demo.benchmarks.store import CellKey, CellStore
 from botorch_demo.tasks.protocol import mean_and_stderr, score_candidates
@@ -338,6 +339,7 @@ def markdown_text(
         "",
     ]
     out += _score_tables(summary, tables, d_best)
+    out += bar_markdown(bar_checks(summary), tasks, labels)
     out += _metric_tables(tables, d_best)
     out += _reach_table(summary, tables)
     out += _cost_tables(tables, sharing, meta["q"])

@@ -222,7 +222,10 @@ def _add_common(p: argparse.ArgumentParser, out_default: str) -> None:
     p.add_argument(
         "--profile",
         default="fast",
-        help="fast (CPU default), paper (the paper's settings, for a GPU) or smoke (tiny)",
+        help=(
+            "fast (CPU default), default (DEMOConfig() with fast's search budgets), "
+            "paper (the paper's settings, for a GPU) or smoke (tiny)"
+        ),
     )
     p.add_argument("--out", type=Path, default=Path(out_default), help="output folder")
     p.add_argument(

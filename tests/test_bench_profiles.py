@@ -7,12 +7,17 @@ from botorch_demo.benchmarks.profiles import PROFILES, BOSettings, CMAESSettings
 
 
 def test_profiles() -> None:
-    fast, paper, smoke = (get_profile(n) for n in ("fast", "paper", "smoke"))
-    assert {fast.q, paper.q, smoke.q} == {256}
+    fast, default, paper, smoke = (get_profile(n) for n in ("fast", "default", "paper", "smoke"))
+    assert {fast.q, default.q, paper.q, smoke.q} == {256}
     assert paper.demo.surrogate_hidden == 2048
     assert paper.demo.diffusion_epochs == 1000
     assert smoke.bo.max_points == 100
-    assert len({fast.fingerprint(), paper.fingerprint(), smoke.fingerprint()}) == 3
+    # the default profile is DEMOConfig() with the fast profile's search budgets
+    assert default.demo == DEMOConfig(progress=False)
+    assert (default.cmaes, default.bo) == (fast.cmaes, fast.bo)
+    assert default.demo.diffusion_epochs > fast.demo.diffusion_epochs
+    profiles = (fast, default, paper, smoke)
+    assert len({p.fingerprint() for p in profiles}) == 4
     # progress bars do not change results
     quiet = smoke.demo.replace(progress=not smoke.demo.progress)
     assert type(smoke)(smoke.name, quiet, smoke.cmaes, smoke.bo).fingerprint() == (

@@ -207,7 +207,7 @@ def _closed_form_believer(
         taken[j] = True
         if step < q - 1:
             column = cov[:, j].clone()
-            cov -= torch.outer(column, column) / (column[j] + noise[j])
+            cov.addr_(column, column, alpha=-1.0 / float(column[j] + noise[j]))
     return chosen
 
 

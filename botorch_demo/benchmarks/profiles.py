@@ -2,10 +2,13 @@
 
 A profile fixes the DEMO configuration (shared by DEMO, its ablations, Grad,
 DDOM and CMA-ES's surrogate), the CMA-ES budget and the BO-qEI budget, and the
-number of candidates K. Three are built in:
+number of candidates K. Four are built in:
 
 * ``fast`` -- the CPU default: :meth:`DEMOConfig.fast` and budgets that keep a
   (task, seed) group at a few minutes on two cores.
+* ``default`` -- what a user gets from ``DEMOConfig()``, with the ``fast``
+  search budgets for CMA-ES and BO-qEI (so that only DEMO's training and
+  sampling differ from ``fast``: more epochs and m Heun steps instead of 100).
 * ``paper`` -- :meth:`DEMOConfig.paper` (the paper's Section 5.4 values) and
   larger search budgets; meant for a GPU (``--device cuda``; the DEMO fits and
   CMA-ES run there, BO-qEI's GP runs on the CPU in every profile).
@@ -133,11 +136,13 @@ class BenchProfile:
 
 #: The search budgets of each built-in profile; its DEMO configuration is the
 #: :class:`DEMOConfig` preset of the same name (progress bars off).
+_FAST_BUDGETS = (
+    CMAESSettings(popsize=256, iterations=100, sigma0=0.5),
+    BOSettings(max_points=500, num_restarts=2, raw_samples=32, maxiter=50),
+)
 _BUDGETS: dict[str, tuple[CMAESSettings, BOSettings]] = {
-    "fast": (
-        CMAESSettings(popsize=256, iterations=100, sigma0=0.5),
-        BOSettings(max_points=500, num_restarts=2, raw_samples=32, maxiter=50),
-    ),
+    "fast": _FAST_BUDGETS,
+    "default": _FAST_BUDGETS,
     "paper": (
         CMAESSettings(popsize=256, iterations=500, sigma0=0.5),
         BOSettings(max_points=1000, num_restarts=4, raw_samples=64, maxiter=100),
@@ -163,7 +168,8 @@ def get_profile(profile: str | BenchProfile) -> BenchProfile:
     """Resolve a profile name (or pass a :class:`BenchProfile` through).
 
     Args:
-        profile: ``"fast"``, ``"paper"``, ``"smoke"`` or a custom profile.
+        profile: ``"fast"``, ``"default"``, ``"paper"``, ``"smoke"`` or a custom
+            profile.
 
     Returns:
         The profile.

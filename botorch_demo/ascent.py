@@ -33,9 +33,17 @@ those units instead: the designs are ``x = x_0 + units * u`` and the rule moves
 units a categorical position of a 20-letter alphabet can change its letter as
 readily as one of a 4-letter alphabet, where in standardised units it needs
 about twice the reach.
+
+With ``project`` (e.g. an encoder's decode-encode round trip) the surrogate is
+evaluated at the projected designs and the gradient passes straight through the
+projection to the continuous point, which accumulates the steps until a letter
+changes; each design's result is the projected point with the highest
+prediction along the way (its start included).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -68,6 +76,7 @@ def gradient_ascent(
     progress: bool = False,
     units: Tensor | None = None,
     autocast_dtype: torch.dtype | None = None,
+    project: Callable[[Tensor], Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Run Eq. (6) from every row of ``X`` and label the results.
 
@@ -97,6 +106,10 @@ def gradient_ascent(
             autocast to this dtype (e.g. ``torch.bfloat16``); the designs, their
             gradients, the update rule and the final labels stay in the
             surrogate's dtype. ``None``: no autocast.
+        project: Optional map of ``n x D`` designs onto the designs that exist
+            (e.g. decode then encode). With it, every step scores the projected
+            designs with a straight-through gradient, and each design's result
+            is its best projected point along the way (module docstring).
 
     Returns:
         A tuple ``(X_T, y_T)``: the ``N x D`` synthetic designs (the dtype of
@@ -124,7 +137,7 @@ def gradient_ascent(
     ):
         x0 = distinct[lo : lo + batch_size].to(dtype=p.dtype, device=p.device)
         x, y = _ascend_batch(
-            surrogate, x0, steps, step_size, optimizer, trust_radius, scale, autocast_dtype
+            surrogate, x0, steps, step_size, optimizer, trust_radius, scale, autocast_dtype, project
         )
         preds.append(y)
         outs.append(x.to(X.dtype))
@@ -143,6 +156,7 @@ def _ascend_batch(
     trust_radius: float | None,
     scale: Tensor | None,
     autocast_dtype: torch.dtype | None = None,
+    project: Callable[[Tensor], Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Ascend one batch: the rule moves ``u``, from ``x0`` (no ``scale``) or from 0
     with the designs ``x = x0 + scale * u``; the final labels are computed
@@ -155,10 +169,17 @@ def _ascend_batch(
         return u if scale is None else x0 + scale * u
 
     amp = autocast(autocast_dtype, x0.device)
+    best = None if project is None else _BestProjected(surrogate, project, x0)
     for _ in range(steps):
+        x = designs(u)
+        if best is not None:
+            onto = best.project(x.detach())
+            x = x + (onto - x).detach()
         with amp:
-            total = surrogate(designs(u)).sum()
-        (grad,) = torch.autograd.grad(total, u)
+            values = surrogate(x).squeeze(-1)
+        if best is not None:
+            best.offer(onto, values.detach())
+        (grad,) = torch.autograd.grad(values.sum(), u)
         if opt is not None:
             u.grad = -grad
             opt.step()
@@ -173,4 +194,31 @@ def _ascend_batch(
                 _project_to_trust_region(u, origin, trust_radius)
     with torch.no_grad():
         x = designs(u).detach()
+        if best is not None:
+            best.offer(best.project(x), None)
+            return best.x, surrogate(best.x).squeeze(-1)
         return x, surrogate(x).squeeze(-1)
+
+
+class _BestProjected:
+    """Each design's projected point with the highest prediction seen so far."""
+
+    def __init__(self, surrogate: nn.Module, project: Callable[[Tensor], Tensor], x0: Tensor):
+        self.surrogate = surrogate
+        self._project = project
+        with torch.no_grad():
+            self.x = self.project(x0)
+            self.y = surrogate(self.x).squeeze(-1).float()
+
+    def project(self, x: Tensor) -> Tensor:
+        """``project(x)`` in ``x``'s dtype and device."""
+        return self._project(x).to(dtype=x.dtype, device=x.device)
+
+    def offer(self, x: Tensor, y: Tensor | None) -> None:
+        """Keep the rows of ``x`` predicted higher than the best so far (``y``:
+        their predictions if already computed)."""
+        with torch.no_grad():
+            y = (self.surrogate(x).squeeze(-1) if y is None else y).float()
+            better = y > self.y
+            self.x = torch.where(better.unsqueeze(-1), x, self.x)
+            self.y = torch.where(better, y, self.y)

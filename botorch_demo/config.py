@@ -132,6 +132,17 @@ class DEMOConfig:
     standard deviation of a continuous column, one logit gap of a categorical
     position (the move that can change its letter), whatever the alphabet."""
 
+    ascent_decoded: bool = False
+    """Ascend the surrogate's value of the decoded designs (not in the paper).
+    ``False``: Eq. (6) on the continuous encoding, whose points between letters
+    are never decoded as they are (the paper). ``True``: every step scores each
+    design's decoded form (argmax letters, continuous values clamped to the
+    bounds) and passes the gradient straight through to the continuous point; D'
+    holds, per design, the decoded point with the highest prediction seen along
+    the way, labelled by that prediction. The diffusion model then learns
+    designs that exist, with labels that are the surrogate's predictions of
+    them, as CMA-ES's choice is."""
+
     ascent_batch_size: int = 8192
     """Designs ascended together in one vectorised batch (memory and speed knob
     only: the result does not depend on it). 8,192 rows of 512-wide activations
@@ -453,6 +464,7 @@ class DEMOConfig:
             ascent_optimizer="adam",
             ascent_trust_radius=None,
             ascent_units="standard",
+            ascent_decoded=False,
             edit_draws=1,
             edit_rounds=1,
             edit_max_m=None,
@@ -534,6 +546,7 @@ FIELD_PHASES: dict[str, str] = {
     "ascent_optimizer": "ascent",
     "ascent_trust_radius": "ascent",
     "ascent_units": "ascent",
+    "ascent_decoded": "ascent",
     "pseudo_target": "diffusion",
     "diffusion_hidden": "diffusion",
     "diffusion_layers": "diffusion",

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -361,6 +362,7 @@ def _ascend(
             progress=config.progress,
             units=parts.encoder.design_units() if config.ascent_units == "design" else None,
             autocast_dtype=amp,
+            project=_round_trip(parts.encoder) if config.ascent_decoded else None,
         )
     except DivergenceError as err:
         raise DivergenceError(
@@ -373,6 +375,11 @@ def _ascend(
         "ascent_step_size_continuous / ascent_step_size_discrete",
     )
     return syn_X, syn_y
+
+
+def _round_trip(encoder: DesignEncoder) -> Callable[[Tensor], Tensor]:
+    """Encoded designs -> the encodings of their decoded designs."""
+    return lambda Z: encoder.encode(encoder.decode(Z))
 
 
 def _reusable_surrogate(other: Reusable, config: DEMOConfig) -> nn.Sequential:

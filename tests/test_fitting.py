@@ -174,3 +174,20 @@ def test_the_diffusion_model_is_trained_on_the_pseudo_target_data(
     torch.testing.assert_close(
         offline.score_net.x_mean, Z.mean(0).to(net.x_mean), rtol=1e-5, atol=1e-4
     )
+
+
+def test_a_decoded_ascent_builds_d_prime_from_designs_that_exist(smoke_config, make_mixed):
+    X, Y, bounds, cats = make_mixed()
+    cfg = smoke_config.replace(ascent_decoded=True, ascent_units="design")
+    model = DEMO(cfg).fit(X, Y, bounds, categorical_features=cats, seed=0)
+    D, enc = model.synthetic_X, model.encoder
+    w = next(model.surrogate.parameters())
+
+    def predict(Z: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return model.surrogate(Z.to(w)).squeeze(-1).to(model.synthetic_y)
+
+    # every D' row is the encoding of its decoded design, labelled by its prediction
+    torch.testing.assert_close(enc.encode(enc.decode(D)).to(D), D)
+    torch.testing.assert_close(model.synthetic_y, predict(D))
+    assert bool((model.synthetic_y >= predict(enc.encode(X)) - 1e-5).all())

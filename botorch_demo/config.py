@@ -256,6 +256,17 @@ class DEMOConfig:
     the old and the new design the surrogate predicts higher: an iterated
     search whose proposals come from the diffusion model. Not in the paper."""
 
+    edit_selection: Literal["slot", "pool"] = "slot"
+    """How ``edit_draws`` and ``edit_rounds`` choose among edits (not in the
+    paper). ``"slot"``: each top design keeps its own best draw, and each round
+    keeps, per slot, the better of its old and new design, so every candidate
+    descends from its own source. ``"pool"``: every draw of every slot (and, in
+    a further round, the current candidates too) goes into one pool, and the
+    ``q`` distinct designs the surrogate predicts highest are kept (repeats
+    only when the pool holds fewer than ``q`` distinct designs): a
+    (mu + lambda) search whose proposals are the diffusion model's edits. With
+    one draw and one round both keep every edit."""
+
     edit_max_m: int | None = None
     """Highest noise level of the ``edit_draws`` draws (``None``: every draw at
     ``m``, differing only in its noise). Must lie in ``[m, M]``."""
@@ -469,6 +480,7 @@ class DEMOConfig:
             ascent_decoded=False,
             edit_draws=1,
             edit_rounds=1,
+            edit_selection="slot",
             edit_max_m=None,
             diffusion_epochs=1000,
             diffusion_batch_size=128,
@@ -571,6 +583,7 @@ FIELD_PHASES: dict[str, str] = {
     "m": "generation",
     "edit_draws": "generation",
     "edit_rounds": "generation",
+    "edit_selection": "generation",
     "edit_max_m": "generation",
     "M": "generation",
     "sampler": "generation",

@@ -247,10 +247,12 @@ class DEMO(nn.Module):
                 noise, the first half with a noise level raised from ``m`` to
                 ``M``, the second half sampling from the prior (on an all-
                 categorical space: moving to the best new single-site neighbour).
-            **overrides: Per-call replacements of phase-2 config fields:
-                ``editing``, ``edit_source``, ``m``, ``num_steps``, ``sampler``,
-                ``guidance_weight``, ``target_score``, ``sampler_bound``,
-                ``sampler_clamp``. The trained networks are
+            **overrides: Per-call replacements of phase-2 config fields
+                (:data:`~botorch_demo.config.GENERATION_FIELDS`: ``editing``,
+                ``edit_source``, ``m``, ``edit_draws``, ``edit_rounds``,
+                ``edit_selection``, ``edit_max_m``, ``M``, ``sampler``,
+                ``num_steps``, ``guidance_weight``, ``target_score``,
+                ``sampler_bound``, ``sampler_clamp``). The trained networks are
                 reused, so an m-sweep or the "w/o editing" ablation costs no
                 retraining.
             fixed_features: ``{column: value}`` every candidate takes (as in

@@ -37,7 +37,7 @@ from botorch_demo.encoding import DesignEncoder
 from botorch_demo.exceptions import CandidateShortfallError
 from botorch_demo.neighbours import best_new_mutants, best_unseen_designs
 from botorch_demo.reach import measure_reach
-from botorch_demo.rows import n_distinct, novel_rows
+from botorch_demo.rows import n_distinct, novel_rows, ranked_distinct_rows
 from botorch_demo.sde import VPSDE
 from botorch_demo.validation import require_finite
 
@@ -104,9 +104,15 @@ def propose_batch(
     cfg = proposal.config
     guard = SamplerGuard(model.score_net.state_bound(cfg.sampler_bound), cfg.sampler_clamp)
     sources = edit_sources(model, proposal.q, cfg) if cfg.editing else None
-    cands = propose(model, cfg, proposal.q, sources, proposal.generator, proposal.feasible, guard)
+    cands, origin = propose(
+        model, cfg, proposal.q, sources, proposal.generator, proposal.feasible, guard
+    )
     for _ in range(cfg.edit_rounds - 1):
-        cands = refine(model, cfg, cands, proposal.generator, proposal.feasible, guard)
+        cands, origin = refine(
+            model, cfg, cands, origin, proposal.generator, proposal.feasible, guard
+        )
+    if sources is not None:
+        sources = sources[origin]
     n_raw = n_distinct(cands)
     if proposal.exclude is not None or proposal.unique:
         cands = fill_novel(model, proposal, cands, sources, guard)
@@ -119,17 +125,66 @@ def refine(
     model: FittedModel,
     cfg: DEMOConfig,
     cands: Tensor,
+    origin: Tensor,
     generator: torch.Generator,
     feasible: Feasible | None = None,
     guard: SamplerGuard | None = None,
-) -> Tensor:
-    """One more round of editing: edit every candidate again, and keep per slot
-    whichever of the two designs the surrogate predicts higher."""
-    edited = propose(
-        model, cfg, cands.shape[0], model.encoder.encode(cands), generator, feasible, guard
-    )
+) -> tuple[Tensor, Tensor]:
+    """One more round of editing: edit every candidate again and select.
+
+    With ``edit_selection="slot"`` each slot keeps whichever of its old and new
+    design the surrogate predicts higher; with ``"pool"`` the old candidates and
+    all new draws form one pool, of which the ``n`` best distinct designs are
+    kept (:func:`select_from_pool`).
+
+    Args:
+        model: The fitted model.
+        cfg: The call's configuration.
+        cands: ``n x d`` current candidates (raw designs).
+        origin: ``n`` indices of the sources the candidates descend from.
+        generator: Seeded generator.
+        feasible: Constraint map, or ``None``.
+        guard: The sampler's divergence guard.
+
+    Returns:
+        ``(candidates, origin)`` of the next round.
+    """
+    n = cands.shape[0]
+    sources = model.encoder.encode(cands)
+    if cfg.edit_selection == "pool":
+        X, src = _draw_all(model, cfg, n, sources, generator, feasible, guard)
+        pool = torch.cat([cands, X])
+        owner = torch.cat([origin, origin[src]])
+        keep = select_from_pool(pool, model.predict(pool).squeeze(-1), n)
+        return pool[keep], owner[keep]
+    edited, _ = propose(model, cfg, n, sources, generator, feasible, guard)
     better = model.predict(edited).squeeze(-1) > model.predict(cands).squeeze(-1)
-    return torch.where(better.unsqueeze(-1), edited, cands)
+    return torch.where(better.unsqueeze(-1), edited, cands), origin
+
+
+def select_from_pool(pool: Tensor, predicted: Tensor, n: int) -> Tensor:
+    """Indices of the ``n`` best designs of a pool, distinct ones first.
+
+    The distinct designs of ``pool`` ranked by ``predicted`` come first; when
+    there are fewer than ``n`` of them, the best remaining rows (repeats)
+    follow.
+
+    Args:
+        pool: ``p x d`` designs, ``p >= n``.
+        predicted: ``p`` surrogate predictions.
+        n: How many to keep.
+
+    Returns:
+        ``n`` row indices into ``pool``.
+    """
+    distinct = ranked_distinct_rows(pool, predicted)
+    if distinct.numel() >= n:
+        return distinct[:n]
+    rest = torch.ones(pool.shape[0], dtype=torch.bool, device=pool.device)
+    rest[distinct] = False
+    others = rest.nonzero().squeeze(-1)
+    others = others[torch.sort(predicted[others], descending=True, stable=True).indices]
+    return torch.cat([distinct, others[: n - distinct.numel()]])
 
 
 def edit_sources(model: FittedModel, q: int, cfg: DEMOConfig) -> Tensor:
@@ -164,25 +219,49 @@ def propose(
     generator: torch.Generator,
     feasible: Feasible | None = None,
     guard: SamplerGuard | None = None,
-) -> Tensor:
+) -> tuple[Tensor, Tensor]:
     """Edit ``sources`` (Eq. 9), or sample ``n`` designs from the prior without them.
 
     With ``edit_draws > 1`` every slot gets that many draws (at the noise levels
-    of :func:`edit_levels`) and keeps the one the surrogate predicts highest.
+    of :func:`edit_levels`); ``edit_selection="slot"`` keeps each slot's draw
+    the surrogate predicts highest, ``"pool"`` the ``n`` best distinct draws of
+    all slots (:func:`select_from_pool`).
 
     Returns:
-        ``n x d`` raw designs, made feasible when ``feasible`` is given.
+        ``(X, origin)``: ``n x d`` raw designs, made feasible when ``feasible``
+        is given, and the ``n`` indices of the slots (sources) they came from.
     """
-    draws = [
-        _draw(model, cfg.replace(m=m), n, sources, generator, feasible, guard)
-        for m in edit_levels(cfg)
-    ]
-    if len(draws) == 1:
-        return draws[0]
-    X = torch.stack(draws)
-    predicted = model.predict(X.reshape(-1, X.shape[-1])).reshape(len(draws), n)
-    best = predicted.argmax(dim=0)
-    return X[best, torch.arange(n, device=X.device)]
+    X, src = _draw_all(model, cfg, n, sources, generator, feasible, guard)
+    if X.shape[0] == n:
+        return X, src
+    predicted = model.predict(X).squeeze(-1)
+    if cfg.edit_selection == "pool":
+        keep = select_from_pool(X, predicted, n)
+        return X[keep], src[keep]
+    best = predicted.reshape(-1, n).argmax(dim=0)
+    slots = torch.arange(n, device=X.device)
+    return X.reshape(-1, n, X.shape[-1])[best, slots], slots
+
+
+def _draw_all(
+    model: FittedModel,
+    cfg: DEMOConfig,
+    n: int,
+    sources: Tensor | None,
+    generator: torch.Generator,
+    feasible: Feasible | None,
+    guard: SamplerGuard | None,
+) -> tuple[Tensor, Tensor]:
+    """All ``edit_draws`` draws of every slot, draw by draw: ``(draws * n) x d``
+    designs and the slot each came from."""
+    X = torch.cat(
+        [
+            _draw(model, cfg.replace(m=m), n, sources, generator, feasible, guard)
+            for m in edit_levels(cfg)
+        ]
+    )
+    slots = torch.arange(n, device=X.device).repeat(X.shape[0] // n)
+    return X, slots
 
 
 def _draw(
@@ -282,7 +361,7 @@ def fill_novel(
         m_r = raised_noise_level(cfg.m, cfg.M, r, ramp)
         top = None if cfg.edit_max_m is None else max(cfg.edit_max_m, m_r)
         retry = cfg.replace(m=m_r, edit_max_m=top)
-        cands = propose(
+        cands, _ = propose(
             model, retry, pending.numel(), src, proposal.generator, proposal.feasible, guard
         )
     raise CandidateShortfallError(

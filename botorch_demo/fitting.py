@@ -130,7 +130,7 @@ def mixed_precision_dtype(
 
 def needs_synthetic(config: DEMOConfig) -> bool:
     """Whether the configuration uses D' (to train on it, or to edit its designs)."""
-    return config.pseudo_target or config.edit_source != "offline"
+    return config.pseudo_target or config.edits_from != "offline"
 
 
 def empty_parts(

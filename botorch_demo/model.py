@@ -318,7 +318,7 @@ class DEMO(nn.Module):
                 f"generate() got unknown overrides {unknown}; allowed: {sorted(GENERATION_FIELDS)}."
             )
         cfg = self.config.replace(**overrides) if overrides else self.config
-        if cfg.edit_source != "offline" and self.synthetic_X is None:
+        if cfg.edits_from != "offline" and self.synthetic_X is None:
             raise ValueError(
                 f"edit_source={cfg.edit_source!r} needs a model fitted with gradient-ascent data."
             )

@@ -189,12 +189,12 @@ def select_from_pool(pool: Tensor, predicted: Tensor, n: int) -> Tensor:
 
 def edit_sources(model: FittedModel, q: int, cfg: DEMOConfig) -> Tensor:
     """Encoded starting points: the top-q offline designs, their ascents, or both
-    alternately (``edit_source``)."""
+    alternately (``edit_source``, resolved by :attr:`DEMOConfig.edits_from`)."""
     rows = model.ranked_rows[:q]
-    if cfg.edit_source == "ascent":
+    if cfg.edits_from == "ascent":
         return model.synthetic_X[rows]
     offline = model.encoder.encode(model.train_X[rows])
-    if cfg.edit_source == "offline":
+    if cfg.edits_from == "offline":
         return offline
     half = (q + 1) // 2
     out = torch.empty_like(offline)

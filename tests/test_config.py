@@ -37,6 +37,27 @@ def test_paper_preset_is_adam_with_the_papers_rates_and_no_robustness_departures
     assert (cfg.ascent_step_size_continuous, cfg.ascent_step_size_discrete) == (1e-3, 1e-1)
     assert (cfg.target_quantile, cfg.target_cap) == (1.0, None)
     assert not (cfg.diffusion_standardize or cfg.sampler_clamp)
+    assert (cfg.ascent_units, cfg.edit_source, cfg.edits_from) == ("standard", "offline", "offline")
+    assert (cfg.edit_draws, cfg.edit_rounds, cfg.edit_selection) == (1, 1, "slot")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "source"),
+    [
+        (dict(), "both"),
+        (dict(pseudo_target=False), "offline"),
+        (dict(editing=False), "both"),
+        (dict(edit_source="offline"), "offline"),
+        (dict(edit_source="ascent", pseudo_target=False), "ascent"),
+        (dict(edit_source="both", pseudo_target=False), "both"),
+    ],
+)
+def test_auto_edit_source_keeps_the_ablations_meaning(kwargs: dict, source: str) -> None:
+    # The default edits offline designs and D' points alternately; without the
+    # pseudo-target there is no D' to edit, and editing=False edits nothing, so
+    # both ablations stay valid with the default.
+    cfg = DEMOConfig(**kwargs)
+    assert cfg.edits_from == source
 
 
 def test_presets_are_valid_and_distinct() -> None:

@@ -87,7 +87,7 @@ def test_diagnostics_count_distinct_and_improvements(
     assert (d.q, d.n_distinct, d.n_distinct_raw) == (10, 10, 10)
     assert d.n_predicted_above_source == 0
     assert not d.collapsed
-    _, pred = model.generate(10, seed=0)
+    _, pred = model.generate(10, seed=0, edit_source="offline")
     src = model.predict(X[model.ranked_rows[:10]]).squeeze(-1)
     assert model.diagnostics.n_predicted_above_source == int((pred > src).sum())
     model.generate(10, seed=0, editing=False)

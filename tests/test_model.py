@@ -42,9 +42,14 @@ def test_seeded_generate_and_fit_are_deterministic(
 
 def test_m_zero_returns_the_top_designs(continuous_model: DEMO, make_continuous) -> None:
     X, Y, _ = make_continuous()
-    cands, _ = continuous_model.generate(5, seed=0, m=0)
+    cands, _ = continuous_model.generate(5, seed=0, m=0, edit_source="offline")
     top = Y.squeeze(-1).argsort(descending=True)[:5]
     assert torch.equal(cands, X[top])
+    # The default edits the top designs and their D' points alternately.
+    both, _ = continuous_model.generate(5, seed=0, m=0)
+    assert torch.equal(both[0::2], X[top[:3]])
+    ascent, _ = continuous_model.ascent_candidates(2)
+    assert torch.equal(both[1::2], ascent)
 
 
 def test_ascent_candidates_are_predicted_above_the_top_designs(

@@ -195,7 +195,9 @@ def test_pool_candidates_are_measured_against_their_own_sources(trained_model) -
     # twice and the kept designs come back ranked by prediction, not in slot
     # order; the reach still compares each with its own source.
     model = trained_model
-    cands, _ = model.generate(8, seed=0, m=0, edit_draws=2, edit_rounds=2, edit_selection="pool")
+    cands, _ = model.generate(
+        8, seed=0, m=0, edit_draws=2, edit_rounds=2, edit_selection="pool", edit_source="offline"
+    )
     top = model.train_X[model.ranked_rows[:8]]
     assert _known(cands, top).all() and torch.unique(cands, dim=0).shape[0] == 8
     assert model.diagnostics.reach.unchanged == 1.0

@@ -282,6 +282,14 @@ class DEMOConfig:
     (mu + lambda) search whose proposals are the diffusion model's edits. With
     one draw and one round both keep every edit."""
 
+    edit_per_source: int | None = None
+    """With ``edit_selection="pool"``: at most this many candidates descend
+    from one top design (``None``: no cap; not in the paper). The pool's best
+    designs may all descend from a few sources where the surrogate predicts
+    highest; a cap keeps the batch spread over at least ``q / edit_per_source``
+    of them (1: each top design's best distinct descendant). Designs over the
+    cap fill the batch only when the capped ones are too few."""
+
     edit_max_m: int | None = None
     """Highest noise level of the ``edit_draws`` draws (``None``: every draw at
     ``m``, differing only in its noise). Must lie in ``[m, M]``."""
@@ -507,6 +515,7 @@ class DEMOConfig:
             edit_draws=1,
             edit_rounds=1,
             edit_selection="slot",
+            edit_per_source=None,
             edit_max_m=None,
             diffusion_epochs=1000,
             diffusion_batch_size=128,
@@ -610,6 +619,7 @@ FIELD_PHASES: dict[str, str] = {
     "edit_draws": "generation",
     "edit_rounds": "generation",
     "edit_selection": "generation",
+    "edit_per_source": "generation",
     "edit_max_m": "generation",
     "M": "generation",
     "sampler": "generation",
@@ -678,6 +688,7 @@ _LIMITS: dict[str, tuple[float, float, bool, bool]] = {
             "reweight_bins",
             "edit_draws",
             "edit_rounds",
+            "edit_per_source",
             "M",
             "num_steps",
         ),

@@ -155,36 +155,63 @@ def refine(
         X, src = _draw_all(model, cfg, n, sources, generator, feasible, guard)
         pool = torch.cat([cands, X])
         owner = torch.cat([origin, origin[src]])
-        keep = select_from_pool(pool, model.predict(pool).squeeze(-1), n)
+        predicted = model.predict(pool).squeeze(-1)
+        keep = select_from_pool(pool, predicted, n, owner, cfg.edit_per_source)
         return pool[keep], owner[keep]
     edited, _ = propose(model, cfg, n, sources, generator, feasible, guard)
     better = model.predict(edited).squeeze(-1) > model.predict(cands).squeeze(-1)
     return torch.where(better.unsqueeze(-1), edited, cands), origin
 
 
-def select_from_pool(pool: Tensor, predicted: Tensor, n: int) -> Tensor:
+def select_from_pool(
+    pool: Tensor,
+    predicted: Tensor,
+    n: int,
+    origin: Tensor | None = None,
+    per_source: int | None = None,
+) -> Tensor:
     """Indices of the ``n`` best designs of a pool, distinct ones first.
 
-    The distinct designs of ``pool`` ranked by ``predicted`` come first; when
-    there are fewer than ``n`` of them, the best remaining rows (repeats)
-    follow.
+    The distinct designs of ``pool`` ranked by ``predicted`` come first, at
+    most ``per_source`` of them per ``origin`` when a cap is given; then the
+    distinct designs over the cap, and when there are still fewer than ``n``,
+    the best remaining rows (repeats), each group by decreasing prediction.
 
     Args:
         pool: ``p x d`` designs, ``p >= n``.
         predicted: ``p`` surrogate predictions.
         n: How many to keep.
+        origin: ``p`` indices of the sources the designs descend from (needed
+            with ``per_source``).
+        per_source: Most designs kept per source before the others, or ``None``.
 
     Returns:
         ``n`` row indices into ``pool``.
     """
     distinct = ranked_distinct_rows(pool, predicted)
-    if distinct.numel() >= n:
-        return distinct[:n]
+    groups = [distinct]
+    if per_source is not None and origin is not None:
+        within = _rank_within_groups(origin[distinct])
+        groups = [distinct[within < per_source], distinct[within >= per_source]]
     rest = torch.ones(pool.shape[0], dtype=torch.bool, device=pool.device)
     rest[distinct] = False
     others = rest.nonzero().squeeze(-1)
     others = others[torch.sort(predicted[others], descending=True, stable=True).indices]
-    return torch.cat([distinct, others[: n - distinct.numel()]])
+    return torch.cat([*groups, others])[:n]
+
+
+def _rank_within_groups(labels: Tensor) -> Tensor:
+    """For each entry, how many earlier entries carry the same label."""
+    n = labels.numel()
+    order = torch.sort(labels, stable=True).indices
+    ranked = labels[order]
+    positions = torch.arange(n, device=labels.device)
+    starts = torch.ones(n, dtype=torch.bool, device=labels.device)
+    starts[1:] = ranked[1:] != ranked[:-1]
+    first = torch.cummax(torch.where(starts, positions, 0), dim=0).values
+    within = torch.empty_like(positions)
+    within[order] = positions - first
+    return within
 
 
 def edit_sources(model: FittedModel, q: int, cfg: DEMOConfig) -> Tensor:
@@ -236,7 +263,7 @@ def propose(
         return X, src
     predicted = model.predict(X).squeeze(-1)
     if cfg.edit_selection == "pool":
-        keep = select_from_pool(X, predicted, n)
+        keep = select_from_pool(X, predicted, n, src, cfg.edit_per_source)
         return X[keep], src[keep]
     best = predicted.reshape(-1, n).argmax(dim=0)
     slots = torch.arange(n, device=X.device)

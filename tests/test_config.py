@@ -39,6 +39,7 @@ def test_paper_preset_is_adam_with_the_papers_rates_and_no_robustness_departures
     assert not (cfg.diffusion_standardize or cfg.sampler_clamp)
     assert (cfg.ascent_units, cfg.edit_source, cfg.edits_from) == ("standard", "offline", "offline")
     assert (cfg.edit_draws, cfg.edit_rounds, cfg.edit_selection) == (1, 1, "slot")
+    assert cfg.edit_per_source is None
 
 
 @pytest.mark.parametrize(
@@ -156,6 +157,8 @@ def test_config_normalises_integer_like_and_numeric_values(
     [
         (dict(edit_draws=0), "edit_draws must be >= 1"),
         (dict(edit_rounds=0), "edit_rounds must be >= 1"),
+        (dict(edit_per_source=0), "edit_per_source must be >= 1"),
+        (dict(edit_selection="best"), "edit_selection must be one of"),
         (dict(m=400, edit_max_m=300), "edit_max_m must lie in"),
         (dict(m=400, edit_max_m=1200), "edit_max_m must lie in"),
         (dict(ascent_units="logits"), "ascent_units must be one of"),

@@ -177,7 +177,10 @@ def test_phase2_variants_share_one_fit(tmp_path, tiny_profile, monkeypatch) -> N
         return original_fit(self, *args, **kwargs)
 
     monkeypatch.setattr(DEMO, "fit", counting_fit)
-    methods = "demo,demo[m=0],demo[m=200],demo[guidance_weight=3],demo[ascent_optimizer=sgd]"
+    methods = (
+        "demo,demo[m=0,edit_source=offline],demo[m=200],demo[guidance_weight=3],"
+        "demo[ascent_optimizer=sgd]"
+    )
     run = run_cells([TASK], methods, 1, tiny_profile, tmp_path, desc="test")
     assert len(run.records) == 5
     # One fit for the profile's phase-1 configuration, one for the SGD ascent.
@@ -185,7 +188,7 @@ def test_phase2_variants_share_one_fit(tmp_path, tiny_profile, monkeypatch) -> N
     shared = [r for r in run.records.values() if "ascent_optimizer" not in r["method"]]
     assert {r["method"] for r in shared} == {
         "demo",
-        "demo[m=0]",
+        "demo[edit_source=offline,m=0]",
         "demo[m=200]",
         "demo[guidance_weight=3.0]",
     }
@@ -202,7 +205,7 @@ def test_phase2_variants_share_one_fit(tmp_path, tiny_profile, monkeypatch) -> N
     )
     assert attributed == pytest.approx(fit_seconds)
     # m = 0 returns the top-K offline designs unchanged.
-    assert run.records[CellKey(TASK, "demo[m=0]", 0)]["p100"] == pytest.approx(
+    assert run.records[CellKey(TASK, "demo[edit_source=offline,m=0]", 0)]["p100"] == pytest.approx(
         run.records[CellKey(TASK, "demo", 0)]["d_best"]
     )
 

@@ -1,12 +1,14 @@
 """The m-sweep as harness cells: outputs, shared fits, resume, integrity, direct generate."""
 
 import concurrent.futures as cf
+import dataclasses
 import json
 
 import pytest
 import torch
 
 from botorch_demo import DEMO
+from botorch_demo.benchmarks.profiles import get_profile
 from botorch_demo.benchmarks.store import CellKey, CellStore
 from botorch_demo.benchmarks.sweep import run_m_sweep, sweep_methods
 from botorch_demo.tasks import load_task
@@ -132,7 +134,10 @@ def test_noise_levels_outside_the_range_are_refused(tmp_path, tiny_profile) -> N
 @pytest.mark.slow
 def test_m_sweep(tmp_path) -> None:
     out = tmp_path / "sweep"
-    kw = dict(tasks=["tfbind8"], seeds=2, profile="smoke", out=out, ms=[0, 400, 1000])
+    # Offline edits, as in the paper's Figure 4, so that m = 0 gives D(best).
+    smoke = get_profile("smoke")
+    profile = dataclasses.replace(smoke, demo=smoke.demo.replace(edit_source="offline"))
+    kw = dict(tasks=["tfbind8"], seeds=2, profile=profile, out=out, ms=[0, 400, 1000])
     result = run_m_sweep(**kw, progress=False)
     assert sorted(result.computed) == [("tfbind8", 0), ("tfbind8", 1)]
     data = json.loads((out / "m_sweep.json").read_text())

@@ -323,7 +323,8 @@ def _sampling(model: str, editing: bool, phase: str) -> Callable[[MethodContext]
 
     Args:
         model: ``"pseudo_target"`` (the diffusion model on D') or ``"offline"``.
-        editing: Edit the top-K offline designs (``True``) or sample from N(0, I).
+        editing: Edit the top-K designs (``True``; the model's ``edit_source``
+            says which) or sample from N(0, I).
         phase: Progress text while it generates.
 
     The cell's ``info`` holds the guards' counts of ``model.diagnostics``, the
@@ -390,7 +391,8 @@ for _method in (
     Method(
         "demo",
         "DEMO",
-        "edit the top-K offline designs with the diffusion model trained on D'",
+        "edit the top-K designs (with the default edit_source, offline designs and their "
+        "D' points alternately) with the diffusion model trained on D'",
         _PT,
         _sampling("pseudo_target", True, "editing the top designs (DEMO)"),
     ),

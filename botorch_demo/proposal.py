@@ -279,28 +279,13 @@ def _draw_all(
     feasible: Feasible | None,
     guard: SamplerGuard | None,
 ) -> tuple[Tensor, Tensor]:
-    """All ``edit_draws`` draws of every slot, draw by draw: ``(draws * n) x d``
-    designs and the slot each came from."""
-    X = torch.cat(
-        [
-            _draw(model, cfg.replace(m=m), n, sources, generator, feasible, guard)
-            for m in edit_levels(cfg)
-        ]
-    )
-    slots = torch.arange(n, device=X.device).repeat(X.shape[0] // n)
-    return X, slots
+    """All ``edit_draws`` draws of every slot, draw by draw: one edit of each
+    source at each level of :func:`edit_levels` (or ``n`` prior samples per
+    draw), decoded and made feasible.
 
-
-def _draw(
-    model: FittedModel,
-    cfg: DEMOConfig,
-    n: int,
-    sources: Tensor | None,
-    generator: torch.Generator,
-    feasible: Feasible | None,
-    guard: SamplerGuard | None,
-) -> Tensor:
-    """One edit of each source (or ``n`` prior samples), decoded and made feasible."""
+    Returns:
+        ``(X, slots)``: ``(draws * n) x d`` raw designs and the slot each came from.
+    """
     guidance = Guidance(
         target_score=cfg.target_score,
         guidance_weight=cfg.guidance_weight,
@@ -309,25 +294,30 @@ def _draw(
         progress=cfg.progress,
         guard=guard,
     )
-    if sources is not None:
-        Z = edit_designs(
-            model.score_net,
-            model.sde,
-            sources,
-            m=cfg.m,
-            M=cfg.M,
-            num_steps=cfg.num_steps,
-            guidance=guidance,
-        )
-    else:
-        steps = cfg.num_steps or cfg.M
-        dim = model.encoder.encoded_dim
-        Z = sample_from_prior(
-            model.score_net, model.sde, n, dim, num_steps=steps, guidance=guidance
-        )
-    require_finite("The reverse SDE", [Z], "beta_max, guidance_weight or target_score")
-    X = model.encoder.decode(Z).to(model.train_X)
-    return X if feasible is None else feasible(X)
+    draws = []
+    for m in edit_levels(cfg):
+        if sources is not None:
+            Z = edit_designs(
+                model.score_net,
+                model.sde,
+                sources,
+                m=m,
+                M=cfg.M,
+                num_steps=cfg.num_steps,
+                guidance=guidance,
+            )
+        else:
+            steps = cfg.num_steps or cfg.M
+            dim = model.encoder.encoded_dim
+            Z = sample_from_prior(
+                model.score_net, model.sde, n, dim, num_steps=steps, guidance=guidance
+            )
+        require_finite("The reverse SDE", [Z], "beta_max, guidance_weight or target_score")
+        X = model.encoder.decode(Z).to(model.train_X)
+        draws.append(X if feasible is None else feasible(X))
+    X = torch.cat(draws)
+    slots = torch.arange(n, device=X.device).repeat(len(draws))
+    return X, slots
 
 
 def fill_novel(

@@ -414,6 +414,11 @@ class DEMOConfig:
             )
         if self.edit_source not in ("auto", "offline") and not self.editing:
             raise ValueError(f"DEMOConfig.edit_source={self.edit_source!r} needs editing=True.")
+        if self.edit_per_source is not None and self.edit_selection != "pool":
+            raise ValueError(
+                f"DEMOConfig.edit_per_source={self.edit_per_source} caps the designs a pool "
+                "keeps per source; it needs edit_selection='pool'."
+            )
 
     @property
     def edits_from(self) -> Literal["offline", "ascent", "both"]:

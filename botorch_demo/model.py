@@ -250,7 +250,7 @@ class DEMO(nn.Module):
             **overrides: Per-call replacements of phase-2 config fields
                 (:data:`~botorch_demo.config.GENERATION_FIELDS`: ``editing``,
                 ``edit_source``, ``m``, ``edit_draws``, ``edit_rounds``,
-                ``edit_selection``, ``edit_max_m``, ``M``, ``sampler``,
+                ``edit_selection``, ``edit_per_source``, ``edit_max_m``, ``M``, ``sampler``,
                 ``num_steps``, ``guidance_weight``, ``target_score``,
                 ``sampler_bound``, ``sampler_clamp``). The trained networks are
                 reused, so an m-sweep or the "w/o editing" ablation costs no

@@ -141,7 +141,10 @@ def test_strategy_survives_failed_and_abandoned_trials_and_a_reload_mid_round(
     statuses = [t.status for t in ours]
     assert statuses.count(TrialStatus.FAILED) == 1
     assert statuses.count(TrialStatus.ABANDONED) == 1
-    designs = [tf8_design(t.arm.parameters) for t in experiment.trials.values()]
+    # No design twice, except that an online (GP) round may retry a failed one,
+    # as Ax's nodes do: Ax does not count failed designs as pending.
+    trials = experiment.trials.values()
+    designs = [tf8_design(t.arm.parameters) for t in trials if t.status != TrialStatus.FAILED]
     assert len(set(designs)) == len(designs)
 
 

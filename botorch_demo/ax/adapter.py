@@ -191,22 +191,15 @@ class SubsetAdapter(TorchAdapter):
 
     Takes exactly ``TorchAdapter``'s arguments. Before each fit it refuses an
     experiment saved to another database than the bound one (see
-    :func:`~botorch_demo.ax.check_experiment_binding`); after it, it hands the
-    generator the designs the experiment holds without results, failed ones
-    included, so that none is proposed again. Its model-based best
+    :func:`~botorch_demo.ax.check_experiment_binding`). Its model-based best
     point is the GP's, unless that design is held only by a ``BatchTrial``
     (offline data imported as one): ``Client.get_best_parameterization`` can
     only name a ``Trial``, so the best observed design is reported then.
     """
 
     def _fit(self, search_space: SearchSpace, experiment_data: Any, **kwargs: Any) -> None:
-        experiment = adapter_experiment(self)
-        check_experiment_binding(experiment)
+        check_experiment_binding(adapter_experiment(self))
         super()._fit(search_space=search_space, experiment_data=experiment_data, **kwargs)
-        arms = arms_without_results(experiment)
-        if arms:
-            features = [ObservationFeatures(parameters=a.parameters) for a in arms]
-            self.generator.add_held_designs(self.transform_observation_features(features))
 
     def model_best_point(
         self,

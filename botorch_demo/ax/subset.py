@@ -187,8 +187,6 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         self._pool: tuple[tuple[Any, ...], Tensor] | None = None
         self._fit_args: dict[str, Any] | None = None
         self._fitted_signs: tuple[float, ...] | None = None
-        # Designs never proposed: the observed ones (fit) and those held
-        # without results (add_held_designs).
         self._observed: Tensor | None = None
         # Kept here rather than read back from Ax's private attributes.
         self._acqf_class = botorch_acqf_class
@@ -222,22 +220,6 @@ class SubsetBoTorchGenerator(BoTorchGenerator):
         self._pool = None
         Xs = [d.X for d in datasets]
         self._observed = torch.cat(Xs) if Xs else None
-
-    def add_held_designs(self, X: Tensor | None) -> None:
-        """Adds designs the experiment holds without results (out, failed,
-        abandoned; set by :class:`~botorch_demo.ax.adapter.SubsetAdapter` after
-        each fit) to those never proposed again. Ax passes abandoned and
-        running designs as pending, but not failed ones.
-
-        Args:
-            X: ``n x d`` designs in the generator's space, or ``None``.
-        """
-        if X is None or X.shape[0] == 0:
-            return
-        if self._observed is None:
-            self._observed = X
-        else:
-            self._observed = torch.cat([self._observed, X.to(self._observed)])
 
     def _ensure_fit(self, signs: tuple[float, ...] | None = None) -> None:
         """Fits the GP on the subset chosen for the objective directions."""

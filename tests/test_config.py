@@ -158,7 +158,6 @@ def test_config_normalises_integer_like_and_numeric_values(
         (dict(edit_draws=0), "edit_draws must be >= 1"),
         (dict(edit_rounds=0), "edit_rounds must be >= 1"),
         (dict(edit_per_source=0, edit_selection="pool"), "edit_per_source must be >= 1"),
-        (dict(edit_per_source=2), "needs edit_selection='pool'"),
         (dict(edit_selection="best"), "edit_selection must be one of"),
         (dict(m=400, edit_max_m=300), "edit_max_m must lie in"),
         (dict(m=400, edit_max_m=1200), "edit_max_m must lie in"),

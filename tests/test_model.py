@@ -42,11 +42,16 @@ def test_seeded_generate_and_fit_are_deterministic(
 
 def test_m_zero_returns_the_top_designs(continuous_model: DEMO, make_continuous) -> None:
     X, Y, _ = make_continuous()
-    cands, _ = continuous_model.generate(5, seed=0, m=0, edit_source="offline")
+    single = dict(edit_draws=1, edit_rounds=1, edit_selection="slot")
+    cands, _ = continuous_model.generate(5, seed=0, m=0, edit_source="offline", **single)
     top = Y.squeeze(-1).argsort(descending=True)[:5]
     assert torch.equal(cands, X[top])
+    # The default pool keeps the same designs, ranked by prediction.
+    pooled, _ = continuous_model.generate(5, seed=0, m=0, edit_source="offline")
+    assert (pooled[:, None] == X[top][None]).all(-1).any(-1).all()
+    assert torch.unique(pooled, dim=0).shape[0] == 5
     # The default edits the top designs and their D' points alternately.
-    both, _ = continuous_model.generate(5, seed=0, m=0)
+    both, _ = continuous_model.generate(5, seed=0, m=0, **single)
     assert torch.equal(both[0::2], X[top[:3]])
     ascent, _ = continuous_model.ascent_candidates(2)
     assert torch.equal(both[1::2], ascent)

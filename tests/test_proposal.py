@@ -8,6 +8,9 @@ import torch
 from botorch_demo import DEMO, DEMOConfig
 from botorch_demo.proposal import _rank_within_groups, edit_levels, edit_sources, select_from_pool
 
+SINGLE = dict(edit_draws=1, edit_rounds=1, edit_selection="slot")
+"""Phase 2 as in the paper: one edit per top design, kept as it is."""
+
 
 @pytest.fixture(scope="module")
 def grid_space(
@@ -73,7 +76,7 @@ def test_editing_off_samples_from_the_prior_and_allows_large_q(
     continuous_model: DEMO, make_continuous
 ) -> None:
     X = make_continuous()[0]
-    cands, _ = continuous_model.generate(400, seed=0, editing=False, num_steps=10)
+    cands, _ = continuous_model.generate(400, seed=0, editing=False, num_steps=10, **SINGLE)
     assert cands.shape == (400, 3)
     # Fresh samples, not edits of the 300 known designs: all distinct, none of
     # them a known design, spread over the space like the data (a few samples
@@ -97,7 +100,10 @@ def test_ascent_edit_source_at_m_zero_returns_the_ascent_outputs(
     cfg = smoke_config.replace(pseudo_target=False, edit_source="ascent")
     model = DEMO(cfg).fit(X, Y, bounds, seed=0)
     ascent, _ = model.ascent_candidates(4)
-    assert torch.equal(model.generate(4, m=0)[0], ascent)
+    assert torch.equal(model.generate(4, m=0, **SINGLE)[0], ascent)
+    # The default pool keeps the same designs, ranked by prediction.
+    pooled, _ = model.generate(4, m=0)
+    assert _known(pooled, ascent).all() and torch.unique(pooled, dim=0).shape[0] == 4
 
 
 def test_target_score_reaches_the_sampler(trained_model: DEMO) -> None:
@@ -125,8 +131,10 @@ def test_edit_levels_rise_from_m_to_edit_max_m(m, top, draws, levels):
 
 def test_each_slot_keeps_its_best_draw(trained_model):
     model = trained_model
-    one, pred_one = model.generate(16, seed=3)
-    many, pred_many = model.generate(16, seed=3, edit_draws=4, edit_max_m=600)
+    one, pred_one = model.generate(16, seed=3, **SINGLE)
+    many, pred_many = model.generate(
+        16, seed=3, edit_draws=4, edit_max_m=600, edit_rounds=1, edit_selection="slot"
+    )
     # the first draw of each slot is the single-draw edit, so the kept draw is
     # predicted at least as high, slot by slot
     assert (pred_many >= pred_one - 1e-9).all()
@@ -135,8 +143,8 @@ def test_each_slot_keeps_its_best_draw(trained_model):
 
 def test_more_rounds_never_lower_a_slots_prediction(trained_model):
     model = trained_model
-    _, one = model.generate(16, seed=5)
-    _, two = model.generate(16, seed=5, edit_rounds=2)
+    _, one = model.generate(16, seed=5, **SINGLE)
+    _, two = model.generate(16, seed=5, **{**SINGLE, "edit_rounds": 2})
     assert (two >= one - 1e-9).all()
     assert model.diagnostics.reach is not None
 
@@ -170,8 +178,9 @@ def test_select_from_pool_keeps_the_best_distinct_designs_then_repeats() -> None
 
 def test_pool_selection_dominates_each_slots_best_draw(trained_model) -> None:
     model = trained_model
-    _, slot = model.generate(16, seed=3, edit_draws=4, edit_max_m=600)
-    pooled, pool = model.generate(16, seed=3, edit_draws=4, edit_max_m=600, edit_selection="pool")
+    kwargs = dict(edit_draws=4, edit_max_m=600, edit_rounds=1, edit_per_source=None)
+    _, slot = model.generate(16, seed=3, edit_selection="slot", **kwargs)
+    pooled, pool = model.generate(16, seed=3, edit_selection="pool", **kwargs)
     # Same draws (same seed): the 16 best distinct of all 64 predict at least as
     # high, rank by rank, as the 16 per-slot maxima (distinct on this
     # continuous task).
@@ -183,8 +192,8 @@ def test_pool_selection_dominates_each_slots_best_draw(trained_model) -> None:
 
 def test_pool_rounds_never_lower_the_batchs_ranked_predictions(trained_model) -> None:
     model = trained_model
-    kwargs = dict(edit_draws=2, edit_selection="pool")
-    _, one = model.generate(16, seed=5, **kwargs)
+    kwargs = dict(edit_draws=2, edit_selection="pool", edit_per_source=None)
+    _, one = model.generate(16, seed=5, edit_rounds=1, **kwargs)
     _, three = model.generate(16, seed=5, edit_rounds=3, **kwargs)
     ranked = lambda p: torch.sort(p, descending=True).values  # noqa: E731
     assert (ranked(three) >= ranked(one) - 1e-9).all()
@@ -220,8 +229,8 @@ def test_select_from_pool_caps_the_designs_per_source() -> None:
 
 def test_a_capped_pool_stays_distinct_and_never_beats_the_uncapped_ranking(trained_model) -> None:
     model = trained_model
-    kwargs = dict(edit_draws=4, edit_max_m=600, edit_selection="pool")
-    _, free = model.generate(16, seed=3, **kwargs)
+    kwargs = dict(edit_draws=4, edit_max_m=600, edit_rounds=1, edit_selection="pool")
+    _, free = model.generate(16, seed=3, edit_per_source=None, **kwargs)
     capped, one = model.generate(16, seed=3, edit_per_source=1, **kwargs)
     # The same 64 draws: the uncapped choice is the best 16, so it dominates
     # any other 16 rank by rank, the capped choice included; the capped batch

@@ -318,7 +318,9 @@ def resolve_methods(
 
 
 # --------------------------------------------------------------------- methods
-def _sampling(model: str, editing: bool, phase: str) -> Callable[[MethodContext], MethodOutput]:
+def _sampling(
+    model: str, editing: bool, phase: str, fixed: Mapping[str, Any] | None = None
+) -> Callable[[MethodContext], MethodOutput]:
     """A method that generates K candidates with one of the shared diffusion models.
 
     Args:
@@ -326,6 +328,8 @@ def _sampling(model: str, editing: bool, phase: str) -> Callable[[MethodContext]
         editing: Edit the top-K designs (``True``; the model's ``edit_source``
             says which) or sample from N(0, I).
         phase: Progress text while it generates.
+        fixed: Phase-2 fields the method itself fixes (they win over a
+            variant's), or ``None``.
 
     The cell's ``info`` holds the guards' counts of ``model.diagnostics``, the
     reach of the edits from their sources (``reach_edits``) and of D' from the
@@ -336,7 +340,7 @@ def _sampling(model: str, editing: bool, phase: str) -> Callable[[MethodContext]
         shared = ctx.shared
         fitted = shared.offline_model() if model == "offline" else shared.pseudo_target_model()
         ctx.on_phase(phase)
-        X, pred = ctx.generate(fitted) if editing else ctx.generate(fitted, editing=False)
+        X, pred = ctx.generate(fitted, **(fixed or {}), **({} if editing else {"editing": False}))
         d = fitted.diagnostics
         diagnostics = {
             "n_distinct_raw": d.n_distinct_raw,
@@ -387,6 +391,9 @@ def _bo_qei(ctx: MethodContext) -> MethodOutput:
     return MethodOutput(result.candidates, None, result.info)
 
 
+_ONE_SAMPLE_PER_SLOT = {"edit_draws": 1, "edit_rounds": 1, "edit_selection": "slot"}
+"""DDOM's sampling: one guided sample per slot, none ranked by a surrogate."""
+
 for _method in (
     Method(
         "demo",
@@ -413,9 +420,15 @@ for _method in (
     Method(
         "ddom",
         "DDOM",
-        "sample from N(0, I) with a diffusion model trained on the offline data",
+        "sample from N(0, I) with a diffusion model trained on the offline data, one "
+        "sample per slot as DDOM does",
         _OFFLINE,
-        _sampling("offline", False, "sampling from noise with the offline diffusion model (DDOM)"),
+        _sampling(
+            "offline",
+            False,
+            "sampling from noise with the offline diffusion model (DDOM)",
+            _ONE_SAMPLE_PER_SLOT,
+        ),
     ),
     Method(
         "grad",

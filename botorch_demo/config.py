@@ -271,9 +271,10 @@ class DEMOConfig:
 
     edit_rounds: int = 6
     """Rounds of editing (paper: 1). Each further round edits every candidate
-    again (with ``edit_draws`` draws) and ``edit_selection`` chooses among the
-    old and the new designs: an iterated search whose proposals come from the
-    diffusion model. Not in the paper; the default 6 is part of the pool
+    again (with ``edit_draws`` draws; without editing, draws new samples from
+    the prior instead) and ``edit_selection`` chooses among the old and the
+    new designs: an iterated search whose proposals come from the diffusion
+    model. Not in the paper; the default 6 is part of the pool
     described under ``edit_selection``."""
 
     edit_selection: Literal["slot", "pool"] = "pool"

@@ -130,12 +130,14 @@ def refine(
     feasible: Feasible | None = None,
     guard: SamplerGuard | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """One more round of editing: edit every candidate again and select.
+    """One more round: edit every candidate again and select.
 
     With ``edit_selection="slot"`` each slot keeps whichever of its old and new
     design the surrogate predicts higher; with ``"pool"`` the old candidates and
     all new draws form one pool, of which the ``n`` best distinct designs are
-    kept (:func:`select_from_pool`).
+    kept (:func:`select_from_pool`). Without editing (``editing=False``) the
+    new draws are fresh samples from the prior, not edits of the candidates, so
+    the "w/o editing" ablation never edits.
 
     Args:
         model: The fitted model.
@@ -150,7 +152,7 @@ def refine(
         ``(candidates, origin)`` of the next round.
     """
     n = cands.shape[0]
-    sources = model.encoder.encode(cands)
+    sources = model.encoder.encode(cands) if cfg.editing else None
     if cfg.edit_selection == "pool":
         X, src = _draw_all(model, cfg, n, sources, generator, feasible, guard)
         pool = torch.cat([cands, X])

@@ -88,6 +88,24 @@ def test_editing_off_samples_from_the_prior_and_allows_large_q(
         continuous_model.generate(400, seed=0)
 
 
+def test_rounds_without_editing_draw_from_the_prior_and_never_edit(
+    continuous_model: DEMO, monkeypatch
+) -> None:
+    import botorch_demo.proposal as proposal
+
+    def no_edits(*args, **kwargs):
+        raise AssertionError("the w/o-editing ablation edited a design")
+
+    monkeypatch.setattr(proposal, "edit_designs", no_edits)
+    for selection in ("slot", "pool"):
+        cands, _ = continuous_model.generate(
+            16, seed=0, editing=False, edit_rounds=3, edit_selection=selection, num_steps=10
+        )
+        assert cands.shape == (16, 3)
+    with pytest.raises(AssertionError, match="edited a design"):
+        continuous_model.generate(16, seed=0, edit_rounds=3, num_steps=10)
+
+
 def test_unknown_overrides_are_named(continuous_model: DEMO) -> None:
     with pytest.raises(ValueError, match="unknown overrides \\['epochs'\\]"):
         continuous_model.generate(4, epochs=3)

@@ -170,6 +170,15 @@ def test_the_reach_and_draw_fields_are_checked(kwargs, fragment):
         DEMOConfig(**kwargs)
 
 
+def test_the_default_pool_and_its_cap_and_the_slot_alternative():
+    cfg = DEMOConfig()
+    assert (cfg.edit_draws, cfg.edit_rounds, cfg.edit_selection) == (4, 6, "pool")
+    assert cfg.edit_per_source == 2
+    # Slot selection keeps one candidate per top design, so the default cap
+    # holds already and the config is valid as it is.
+    assert DEMOConfig(edit_selection="slot").edit_per_source == 2
+
+
 def test_every_field_belongs_to_one_phase():
     from botorch_demo.config import FIELD_PHASES, GENERATION_FIELDS
 

@@ -27,7 +27,7 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -594,6 +594,12 @@ class DEMOConfig:
         values.update(overrides)
         return cls(**values)
 
+
+#: Phase-2 fields of one edit (or prior sample) per top design, kept as it
+#: is: the paper's phase 2 and DDOM's sampling, without the default pool.
+ONE_EDIT_PER_DESIGN: Mapping[str, Any] = types.MappingProxyType(
+    {"edit_draws": 1, "edit_rounds": 1, "edit_selection": "slot"}
+)
 
 #: The part of DEMO that each field shapes. ``"encoding"`` and ``"surrogate"``
 #: fields (with ``network_dtype`` and ``mixed_precision``) decide the surrogate,

@@ -10,6 +10,7 @@ import torch
 
 import botorch_demo.fitting as fitting_module
 from botorch_demo import DEMO, gen_candidates_demo
+from botorch_demo.config import ONE_EDIT_PER_DESIGN
 
 
 def test_generate_returns_q_designs_inside_the_bounds_in_the_training_dtype(
@@ -42,8 +43,9 @@ def test_seeded_generate_and_fit_are_deterministic(
 
 def test_m_zero_returns_the_top_designs(continuous_model: DEMO, make_continuous) -> None:
     X, Y, _ = make_continuous()
-    single = dict(edit_draws=1, edit_rounds=1, edit_selection="slot")
-    cands, _ = continuous_model.generate(5, seed=0, m=0, edit_source="offline", **single)
+    cands, _ = continuous_model.generate(
+        5, seed=0, m=0, edit_source="offline", **ONE_EDIT_PER_DESIGN
+    )
     top = Y.squeeze(-1).argsort(descending=True)[:5]
     assert torch.equal(cands, X[top])
     # The default pool keeps the same designs, ranked by prediction.
@@ -51,7 +53,7 @@ def test_m_zero_returns_the_top_designs(continuous_model: DEMO, make_continuous)
     assert (pooled[:, None] == X[top][None]).all(-1).any(-1).all()
     assert torch.unique(pooled, dim=0).shape[0] == 5
     # The default edits the top designs and their D' points alternately.
-    both, _ = continuous_model.generate(5, seed=0, m=0, **single)
+    both, _ = continuous_model.generate(5, seed=0, m=0, **ONE_EDIT_PER_DESIGN)
     assert torch.equal(both[0::2], X[top[:3]])
     ascent, _ = continuous_model.ascent_candidates(2)
     assert torch.equal(both[1::2], ascent)

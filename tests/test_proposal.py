@@ -6,10 +6,8 @@ import pytest
 import torch
 
 from botorch_demo import DEMO, DEMOConfig
+from botorch_demo.config import ONE_EDIT_PER_DESIGN as SINGLE
 from botorch_demo.proposal import _rank_within_groups, edit_levels, edit_sources, select_from_pool
-
-SINGLE = dict(edit_draws=1, edit_rounds=1, edit_selection="slot")
-"""Phase 2 as in the paper: one edit per top design, kept as it is."""
 
 
 @pytest.fixture(scope="module")

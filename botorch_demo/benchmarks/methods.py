@@ -37,7 +37,7 @@ from torch import Tensor
 
 from botorch_demo.benchmarks.components import COMPONENTS, PhaseCallback, SharedModels
 from botorch_demo.benchmarks.profiles import BenchProfile
-from botorch_demo.config import DEMOConfig
+from botorch_demo.config import ONE_EDIT_PER_DESIGN, DEMOConfig
 from botorch_demo.model import DEMO
 from botorch_demo.tasks.task import OfflineTask
 
@@ -391,9 +391,6 @@ def _bo_qei(ctx: MethodContext) -> MethodOutput:
     return MethodOutput(result.candidates, None, result.info)
 
 
-_ONE_SAMPLE_PER_SLOT = {"edit_draws": 1, "edit_rounds": 1, "edit_selection": "slot"}
-"""DDOM's sampling: one guided sample per slot, none ranked by a surrogate."""
-
 for _method in (
     Method(
         "demo",
@@ -427,7 +424,7 @@ for _method in (
             "offline",
             False,
             "sampling from noise with the offline diffusion model (DDOM)",
-            _ONE_SAMPLE_PER_SLOT,
+            ONE_EDIT_PER_DESIGN,
         ),
     ),
     Method(

@@ -232,6 +232,7 @@ class DEMO(nn.Module):
         inequality_constraints: list[tuple[Tensor, Tensor, float]] | None = None,
         integer_features: list[int] | None = None,
         discrete_values: dict[int, Tensor] | None = None,
+        sources: Tensor | None = None,
         **overrides: Any,
     ) -> tuple[Tensor, Tensor]:
         """Run phase 2: edit the top-q designs (or sample, without editing).
@@ -268,6 +269,12 @@ class DEMO(nn.Module):
             discrete_values: ``{column: allowed values}`` of ordinal columns
                 whose values are not the integers in their bounds (e.g. an
                 ordered choice of 8, 16, 32, 64); snapped to the nearest.
+            sources: ``q x d`` raw designs to edit (Eq. 9) instead of the top-q
+                training designs, e.g. the best designs observed after the
+                model was trained; ``None`` edits the top-q training designs
+                (the paper). They are edited as given: ``edit_source``, which
+                picks the starting points among the training designs and their
+                ascents, does not apply. Needs ``editing=True``.
 
         Returns:
             A tuple ``(candidates, predicted)``: ``q x d`` raw designs inside the
@@ -297,6 +304,7 @@ class DEMO(nn.Module):
                 discrete_values,
             ),
             overrides,
+            sources,
         )
         cands, predicted, self.diagnostics = propose_batch(self, proposal)
         return cands, predicted
@@ -310,6 +318,7 @@ class DEMO(nn.Module):
         max_rounds: int,
         feasible: Callable[[Tensor], Tensor] | None,
         overrides: dict[str, Any],
+        sources: Tensor | None = None,
     ) -> Proposal:
         """Validate :meth:`generate`'s arguments into a :class:`Proposal`."""
         unknown = sorted(set(overrides) - set(GENERATION_FIELDS))
@@ -322,7 +331,10 @@ class DEMO(nn.Module):
             raise ValueError(
                 f"edit_source={cfg.edit_source!r} needs a model fitted with gradient-ascent data."
             )
-        validate_q(q, self.ranked_rows.numel() if cfg.editing else None)
+        if sources is None:
+            validate_q(q, self.ranked_rows.numel() if cfg.editing else None)
+        else:
+            sources = self._check_sources(sources, q, cfg)
         max_rounds = validate_count(max_rounds, "max_rounds", 0)
         if not isinstance(unique, bool):
             raise TypeError(f"unique must be True or False, got {unique!r}.")
@@ -337,7 +349,18 @@ class DEMO(nn.Module):
             exclude=exclude,
             unique=unique,
             max_rounds=max_rounds,
+            sources=sources,
         )
+
+    def _check_sources(self, sources: Tensor, q: int, cfg: DEMOConfig) -> Tensor:
+        """``sources`` as ``q`` valid designs in the training data's dtype."""
+        if not cfg.editing:
+            raise ValueError("sources are designs to edit; they need editing=True.")
+        sources = self._check_designs(sources, "sources").to(self.train_X)
+        validate_q(q, None)
+        if sources.shape[0] != q:
+            raise ValueError(f"sources must have q = {q} rows, got {sources.shape[0]}.")
+        return sources
 
     def ascent_candidates(self, q: int) -> tuple[Tensor, Tensor]:
         """The gradient-ascent outputs of the top-q offline designs (Grad baseline).

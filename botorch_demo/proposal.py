@@ -72,6 +72,8 @@ class Proposal:
         exclude: Raw designs no candidate may equal, or ``None``.
         unique: Whether candidates must be distinct.
         max_rounds: Refill rounds before giving up.
+        sources: ``q x d`` raw designs to edit instead of the top-q training
+            designs, or ``None``.
     """
 
     config: DEMOConfig
@@ -81,6 +83,7 @@ class Proposal:
     exclude: Tensor | None = None
     unique: bool = False
     max_rounds: int = 20
+    sources: Tensor | None = None
 
 
 def propose_batch(
@@ -103,7 +106,12 @@ def propose_batch(
     """
     cfg = proposal.config
     guard = SamplerGuard(model.score_net.state_bound(cfg.sampler_bound), cfg.sampler_clamp)
-    sources = edit_sources(model, proposal.q, cfg) if cfg.editing else None
+    sources = None
+    if cfg.editing:
+        given = proposal.sources
+        sources = (
+            edit_sources(model, proposal.q, cfg) if given is None else model.encoder.encode(given)
+        )
     cands, origin = propose(
         model, cfg, proposal.q, sources, proposal.generator, proposal.feasible, guard
     )

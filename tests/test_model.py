@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import torch
+from botorch.exceptions.errors import InputDataError
 
 import botorch_demo.fitting as fitting_module
 from botorch_demo import DEMO, gen_candidates_demo
@@ -57,6 +58,37 @@ def test_m_zero_returns_the_top_designs(continuous_model: DEMO, make_continuous)
     assert torch.equal(both[0::2], X[top[:3]])
     ascent, _ = continuous_model.ascent_candidates(2)
     assert torch.equal(both[1::2], ascent)
+
+
+def test_given_sources_are_edited_instead_of_the_top_designs(
+    continuous_model: DEMO, make_continuous
+) -> None:
+    X, Y, _ = make_continuous()
+    bottom = X[Y.squeeze(-1).argsort()[:4]]
+    # At m = 0 an edit is its source: the given designs come back, not the top ones.
+    same, _ = continuous_model.generate(4, seed=0, m=0, sources=bottom, **ONE_EDIT_PER_DESIGN)
+    assert torch.equal(same, bottom)
+    # With noise, the default pool edits them: every edit descends from a source.
+    edited, _ = continuous_model.generate(4, seed=0, sources=bottom)
+    diag = continuous_model.diagnostics
+    assert edited.shape == (4, 3) and not torch.equal(edited, bottom)
+    assert diag is not None
+    top, _ = continuous_model.generate(4, seed=0)
+    assert not torch.equal(edited, top)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"sources": "rows"}, "sources must be an n x 3 tensor, got str"),
+        ({"sources": torch.zeros(3, 3, dtype=torch.float64)}, "sources must have q = 4 rows"),
+        ({"sources": torch.zeros(4, 2, dtype=torch.float64)}, r"n x 3 tensor, got \(4, 2\)"),
+        ({"sources": torch.zeros(4, 3, dtype=torch.float64), "editing": False}, "editing=True"),
+    ],
+)
+def test_sources_are_checked(continuous_model: DEMO, kwargs: dict, message: str) -> None:
+    with pytest.raises((InputDataError, ValueError), match=message):
+        continuous_model.generate(4, seed=0, **kwargs)
 
 
 def test_ascent_candidates_are_predicted_above_the_top_designs(

@@ -94,15 +94,28 @@ def test_campaign_runs_resumes_after_a_kill_and_extends(
     assert again.skipped == [key] and again.computed == []
 
 
+# The pool strategy with every option on (the prior-mean GP, the GP's own batch
+# among the candidates), as demo-hybrid-qei runs it; the pool strategy without
+# retraining, as demo-split-qei-once runs it; DEMO every round.
+_FAULT_CASES = {
+    "pool-hybrid": (
+        demo_pool_qei_strategy,
+        {"pool_size": 16, "prior_mean": True, "gp_candidates": True},
+    ),
+    "pool-split-once": (
+        demo_pool_qei_strategy,
+        {"pool_size": 16, "prior_mean": True, "gp_share": 0.5, "retrain_demo": False},
+    ),
+    "every-round": (demo_every_round_strategy, {}),
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("build", [demo_pool_qei_strategy, demo_every_round_strategy])
+@pytest.mark.parametrize("case", list(_FAULT_CASES))
 def test_strategy_survives_failed_and_abandoned_trials_and_a_reload_mid_round(
-    build, make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke, tmp_path: Path
+    case, make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke, tmp_path: Path
 ) -> None:
-    # The pool strategy with every option on (the prior-mean GP, the GP's own
-    # batch among the candidates), as demo-hybrid-qei runs it.
-    hybrid = {"pool_size": 16, "prior_mean": True, "gp_candidates": True}
-    extra = hybrid if build is demo_pool_qei_strategy else {}
+    build, extra = _FAULT_CASES[case]
     storage = sqlite_storage_config(tmp_path / "ax.db", rebind=True)
     client = make_tf8_client(storage_config=storage)
     attach_offline_data(client, tf8_frame(300))

@@ -175,6 +175,7 @@ def demo_pool_node(
     prior_mean: bool = False,
     gp_candidates: bool = False,
     gp_share: float = 0.0,
+    retrain_demo: bool = True,
 ) -> GenerationNode:
     """The online node that chooses each batch among DEMO's edits with qLogNEI
     (see :class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`).
@@ -196,14 +197,19 @@ def demo_pool_node(
             space joins DEMO's edits as candidates.
         gp_share: Fraction of each batch taken outright from the GP node's
             own batch, in [0, 1]; the rest is chosen among DEMO's edits.
+        retrain_demo: Whether DEMO is retrained on all observations every
+            round (``True``), or trained once on the observations no DEMO or
+            DEMO-pool node proposed and kept (``False``; see
+            :class:`~botorch_demo.ax.pool_qei.DEMOPoolGenerator`).
 
     Returns:
         The node (a last node: it serves one round after another).
 
     Raises:
         UserInputError: Naming the argument, for counts that are not ints >= 1,
-            a bad seed, a ``prior_mean`` or ``gp_candidates`` that is not a
-            bool, a ``gp_share`` outside [0, 1], a configuration
+            a bad seed, a ``prior_mean``, ``gp_candidates`` or
+            ``retrain_demo`` that is not a bool, a ``gp_share`` outside [0, 1],
+            a configuration
             that does not resolve or generator arguments the GP generator does
             not take.
     """
@@ -214,6 +220,7 @@ def demo_pool_node(
     prior_mean = bool_argument(prior_mean, "prior_mean")
     gp_candidates = bool_argument(gp_candidates, "gp_candidates")
     gp_share = fraction_argument(gp_share, "gp_share")
+    retrain_demo = bool_argument(retrain_demo, "retrain_demo")
     checked_config(config, config_overrides)
     extra = checked_online_kwargs(generator_kwargs)
     kwargs: dict[str, Any] = {
@@ -231,6 +238,8 @@ def demo_pool_node(
         kwargs["gp_candidates"] = True
     if gp_share:
         kwargs["gp_share"] = gp_share
+    if not retrain_demo:
+        kwargs["retrain_demo"] = False
     if config_overrides:
         kwargs["config_overrides"] = dict(config_overrides)
     if checkpoint_dir is not None:
@@ -257,6 +266,7 @@ def demo_pool_qei_strategy(
     warm_start_fraction: float | None = 0.25,
     gp_candidates: bool = False,
     gp_share: float = 0.0,
+    retrain_demo: bool = True,
 ) -> GenerationStrategy:
     """DEMO's batch of ``initial_batch_size``, then GP + qLogNEI choosing each
     round of ``batch_size`` among DEMO's edits of the best observed designs.
@@ -272,6 +282,10 @@ def demo_pool_qei_strategy(
     as candidates, so the choice can fall on either. With ``gp_share > 0``
     that fraction of each online batch is the GP's own batch outright and the
     rest is chosen among DEMO's edits: a portfolio of the two proposers.
+    With ``retrain_demo=False`` the online node does not retrain DEMO: it uses
+    the model of the first batch (loaded from ``checkpoint_dir``, or trained
+    once more on the same data without one) to edit the best designs observed
+    so far, and the GP alone learns from the online results.
 
     Args:
         initial_batch_size: Designs of the first round (k0).
@@ -286,9 +300,12 @@ def demo_pool_qei_strategy(
         prior_mean: Whether the GP's prior mean is DEMO's surrogate.
         warm_start_fraction: Fraction of the epochs of a warm-started
             retraining, in (0, 1], or ``None`` for cold retraining. It replaces
-            the field of ``config`` for the online node only.
+            the field of ``config`` for the online node only, and only with
+            ``retrain_demo``.
         gp_candidates: Whether the GP's own batch joins DEMO's edits.
         gp_share: Fraction of each online batch taken from the GP's own batch.
+        retrain_demo: Whether the online node retrains DEMO on all
+            observations every round.
 
     Returns:
         A two-node ``GenerationStrategy``.
@@ -307,11 +324,17 @@ def demo_pool_qei_strategy(
         transition_to=POOL_NODE,
         name="DEMO",
     )
+    retrain_demo = bool_argument(retrain_demo, "retrain_demo")
+    online_overrides = dict(config_overrides or {})
+    if retrain_demo:
+        online_overrides["warm_start_fraction"] = warm_start_fraction
     online = demo_pool_node(
         batch_size=batch_size,
         pool_size=pool_size,
         config=config,
-        config_overrides={**(config_overrides or {}), "warm_start_fraction": warm_start_fraction},
+        # Without retraining, the online node's configuration is the first
+        # node's, so that it finds that node's checkpoint.
+        config_overrides=online_overrides or None,
         seed=seed,
         checkpoint_dir=checkpoint_dir,
         max_points=max_points,
@@ -319,6 +342,7 @@ def demo_pool_qei_strategy(
         prior_mean=prior_mean,
         gp_candidates=gp_candidates,
         gp_share=gp_share,
+        retrain_demo=retrain_demo,
     )
     return GenerationStrategy(name=f"DEMO+{POOL_NODE}", nodes=[first, online])
 

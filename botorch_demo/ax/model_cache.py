@@ -150,6 +150,32 @@ def same_scores(targets: Tensor, other: Tensor | None) -> bool:
     return bool(torch.allclose(targets, other, rtol=1e-7, atol=1e-9 * max(scale, 1e-30)))
 
 
+def same_order(targets: Tensor, other: Tensor | None) -> bool:
+    """Whether ``targets`` are a non-decreasing function of ``other``: the same
+    observations' scores, up to a transform that keeps their order.
+
+    Ax's outcome transforms for BoTorch nodes (``Winsorize``, then
+    ``StandardizeY``) are such a transform, and their parameters move as
+    results arrive: the initial data's scores keep their order, not their
+    values. Rows whose scores tie in ``other`` must tie in ``targets``; a
+    transform may tie scores that differ (winsorising clips a tail), but not
+    make all of them equal unless they were.
+    """
+    if other is None or other.shape != targets.shape:
+        return False
+    if targets.numel() < 2:
+        return True
+    t, o = targets.reshape(-1).double(), other.to(targets).reshape(-1).double()
+    order = torch.argsort(o, stable=True)
+    t, o = t[order], o[order]
+    t_range, o_range = float(t.max() - t.min()), float(o.max() - o.min())
+    tol_t, tol_o = 1e-7 * t_range, 1e-7 * o_range
+    if o_range == 0.0 or t_range == 0.0:
+        return o_range == 0.0 and t_range == 0.0 and same_scores(targets, other)
+    dt, do = t.diff(), o.diff()
+    return not bool((dt < -tol_t).any() or ((do <= tol_o) & (dt.abs() > tol_t)).any())
+
+
 def checkpoint_path(checkpoint_dir: Path, key: str) -> Path:
     """The model file of the key ``key`` in ``checkpoint_dir``."""
     return checkpoint_dir / f"demo-{key[:32]}.pt"
@@ -208,6 +234,12 @@ class ModelCache:
             With None, a model loaded from a checkpoint brings the seed it was
             trained with.
         checkpoint_dir: Optional directory for trained models.
+        same_order_scores: Whether a kept or stored model also serves scores
+            in the same order as its training scores (:func:`same_order`), not
+            only equal ones. Its predictions are then in the units of the
+            scores it was trained on: only for callers that use them up to
+            such a transform (a ranking, or a GP prior mean with a fitted
+            scale and offset).
 
     Attributes:
         model: The trained model (None before the first training or load).
@@ -227,8 +259,10 @@ class ModelCache:
         seed: int,
         configured_seed: int | None,
         checkpoint_dir: Path | None,
+        same_order_scores: bool = False,
     ) -> None:
         self.config = config
+        self.same_order_scores = same_order_scores
         self.seed = seed
         self.configured_seed = configured_seed
         self.checkpoint_dir = checkpoint_dir
@@ -256,10 +290,11 @@ class ModelCache:
         """
         key = fingerprint(data, sign, self.config, self.configured_seed)
         targets = sign * data.Y
-        if self.model is not None and key == self.key and same_scores(targets, self._targets):
+        if self.model is not None and key == self.key and self._same(targets, self._targets):
             return self.model
         path = None if self.checkpoint_dir is None else checkpoint_path(self.checkpoint_dir, key)
-        model = None if path is None else self._load(path, targets, data.Z.device)
+        loaded = None if path is None else self._load(path, targets, data.Z.device)
+        model, trained_on = (None, targets) if loaded is None else loaded
         if model is None:
             warm = self._warm_start_model(data, sign)
             resumed = self.model is None and has_demo_results
@@ -267,13 +302,18 @@ class ModelCache:
             if path is not None:
                 atomic_torch_save(targets_path(path), {"targets": targets.cpu(), "seed": self.seed})
                 model.save(path)  # Atomic too, in the folder the scores file made.
-        self.model, self.key, self.sign, self._targets = model, key, sign, targets
+        # The scores it was trained on: with same_order_scores, later scores are
+        # compared with these, not with the last ones asked for.
+        self.model, self.key, self.sign, self._targets = model, key, sign, trained_on
         return model
 
-    def _load(self, path: Path, targets: Tensor, device: torch.device) -> DEMO | None:
-        """The checkpoint at ``path`` if it was trained on ``targets``, else None."""
+    def _load(
+        self, path: Path, targets: Tensor, device: torch.device
+    ) -> tuple[DEMO, Tensor] | None:
+        """The checkpoint at ``path`` and the scores it was trained on, if those
+        are ``targets`` (:meth:`_same`), else None."""
         stored = load_targets(path)
-        if stored is None or not same_scores(targets, stored[0]) or not path.exists():
+        if stored is None or not self._same(targets, stored[0]) or not path.exists():
             return None
         model = DEMO.load(str(path), map_location=device)
         if self.configured_seed is None and stored[1] is not None:
@@ -281,7 +321,12 @@ class ModelCache:
         self.num_checkpoint_loads += 1
         self.last_training_seconds = 0.0
         logger.info(f"Loaded the DEMO model from checkpoint {path}.")
-        return model
+        return model, stored[0].to(targets)
+
+    def _same(self, targets: Tensor, other: Tensor | None) -> bool:
+        if self.same_order_scores:
+            return same_order(targets, other)
+        return same_scores(targets, other)
 
     def _warm_start_model(self, data: TrainingData, sign: float) -> DEMO | None:
         """The model to start the next training from: the one trained before, for

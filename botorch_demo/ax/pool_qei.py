@@ -5,7 +5,10 @@ DEMO learned: at every round it
 
 1. trains DEMO on ALL observations (offline data and every result so far; the
    trained model is kept while the data does not change, and with
-   ``checkpoint_dir`` saved and reloaded as the DEMO node's is);
+   ``checkpoint_dir`` saved and reloaded as the DEMO node's is). With
+   ``retrain_demo=False`` DEMO is trained only on the observations no DEMO or
+   DEMO-pool node proposed (the data the campaign started from; with the DEMO
+   node's ``checkpoint_dir`` its model is loaded) and kept for later rounds;
 2. lets DEMO edit the ``pool_size`` best observed designs (phase 2 of DEMO:
    the diffusion model trained on the pseudo-target set D'), giving a pool of
    new designs (observed, pending and repeated ones removed);
@@ -65,12 +68,13 @@ from botorch_demo.ax.arguments import (
     seed_argument,
 )
 from botorch_demo.ax.encoding import DesignEncoding
+from botorch_demo.ax.generator import DEMO_METADATA_KEY
 from botorch_demo.ax.model_cache import ModelCache, split_observations
 from botorch_demo.ax.prior_mean import surrogate_prior_gp
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
 from botorch_demo.ax.utils import generation_key, single_objective
 from botorch_demo.model import DEMO
-from botorch_demo.rows import first_occurrences, rows_in
+from botorch_demo.rows import first_occurrences, ranked_distinct_rows, rows_in
 
 #: ``gen_metadata`` key of a pool generator run: the key of the DEMO model that
 #: made the pool (not DEMO's own key, so DEMO nodes do not count these runs).
@@ -83,6 +87,8 @@ PRIOR_MEAN_KEY = "demo_prior_mean"
 GP_CANDIDATES_KEY = "gp_candidates"
 #: ``gen_metadata`` key: designs of the batch taken outright from the GP's batch.
 GP_TAKEN_KEY = "gp_taken"
+#: Candidate-metadata key that marks a design proposed by a DEMO-pool node.
+POOL_PROPOSED_KEY = "demo_pool_proposed"
 
 
 class DEMOPoolGenerator(SubsetBoTorchGenerator):
@@ -111,6 +117,15 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         gp_share: Fraction of each batch (rounded) taken outright from the GP
             node's own batch; the rest is chosen among the pool with those
             designs pending. 0 takes none.
+        retrain_demo: ``True``: DEMO is trained on every observation and
+            retrained whenever they change (every round). ``False``: DEMO is
+            trained on the observations no DEMO or DEMO-pool node proposed (the
+            data the campaign started from, which the DEMO node of round 0
+            trained on: with a shared ``checkpoint_dir`` its model is loaded,
+            not trained again) and kept while those do not change; each round
+            it edits the ``pool_size`` best observed designs, new results
+            included, and the new results reach the choice through the GP. Its
+            online rounds then cost an edit pass and the GP, not a training.
         surrogate_spec, surrogate, acquisition_class, acquisition_options,
         botorch_acqf_class, botorch_acqf_options, botorch_acqf_classes_with_options,
         refit_on_cv, warm_start_refit, use_p_feasible, max_points, n_top, n_recent,
@@ -121,7 +136,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
 
     Raises:
         UserInputError: For a ``pool_size`` that is not an int >= 1, a bad seed,
-            a ``prior_mean`` or ``gp_candidates`` that is not a bool, a
+            a ``prior_mean``, ``gp_candidates`` or ``retrain_demo`` that is not
+            a bool, a
             ``gp_share`` outside [0, 1] or a configuration that does not
             resolve.
     """
@@ -136,6 +152,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         prior_mean: bool = False,
         gp_candidates: bool = False,
         gp_share: float = 0.0,
+        retrain_demo: bool = True,
         surrogate_spec: SurrogateSpec | None = None,
         surrogate: Surrogate | None = None,
         acquisition_class: type[Acquisition] | None = None,
@@ -183,6 +200,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         self.prior_mean = bool_argument(prior_mean, "prior_mean")
         self.gp_candidates = bool_argument(gp_candidates, "gp_candidates")
         self.gp_share = fraction_argument(gp_share, "gp_share")
+        self.retrain_demo = bool_argument(retrain_demo, "retrain_demo")
         demo_seed = seed_argument(demo_seed, "demo_seed")
         self.demo_config = checked_config(config, config_overrides)
         drawn = int(torch.randint(0, 2**31 - 1, (1,)).item())
@@ -191,6 +209,10 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             seed=drawn if demo_seed is None else demo_seed,
             configured_seed=demo_seed,
             checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir),
+            # Ax winsorises and standardises the objective over all
+            # observations, so as results arrive the initial data's scores keep
+            # their order but not their values.
+            same_order_scores=not self.retrain_demo,
         )
         #: Size of the last pool of new designs (for diagnostics).
         self.last_pool_size = 0
@@ -271,6 +293,7 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             points=chosen,
             weights=torch.ones(chosen.shape[0], dtype=chosen.dtype),
             gen_metadata=metadata,
+            candidate_metadata=[{POOL_PROPOSED_KEY: True} for _ in range(chosen.shape[0])],
         )
 
     def _pool_batch(
@@ -291,16 +314,26 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         sign = float(torch.sign(weights[outcome]))
         X, Y = dataset.X, dataset.Y
         encoding = DesignEncoding.from_digest(digest, dtype=X.dtype, device=X.device)
-        from_demo = torch.zeros(X.shape[0], dtype=torch.bool, device=X.device)
-        _, data = split_observations(X, Y, encoding, from_demo)
-        model = self.demo_cache.get(data, sign)
         integer, discrete = encoding.ordinal_features()
-        k = min(self.pool_size, data.n_distinct)
+        if self.retrain_demo:
+            from_demo = torch.zeros(X.shape[0], dtype=torch.bool, device=X.device)
+            _, data = split_observations(X, Y, encoding, from_demo)
+            sources = None
+            k = min(self.pool_size, data.n_distinct)
+        else:
+            proposed = self._proposed(outcome, X.shape[0]).to(X.device)
+            _, data = split_observations(X, Y, encoding, proposed, proposed)
+            Z_all = encoding.to_demo(X)
+            best = ranked_distinct_rows(Z_all, sign * Y.reshape(-1))[: self.pool_size]
+            sources = Z_all[best]
+            k = best.numel()
+        model = self.demo_cache.get(data, sign)
         Z, _ = model.generate(
             k,
             seed=self.demo_cache.seed + X.shape[0],
             integer_features=integer or None,
             discrete_values=discrete or None,
+            sources=sources,
         )
         pool = encoding.to_ax(encoding.project(Z), like=X)
         keep = first_occurrences(pool) & ~rows_in(pool, self._observed) & ~rows_in(pool, pending_X)
@@ -341,6 +374,16 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
         )
         candidates, _ = optimize_acqf_discrete(acqf, q=q, choices=pool, unique=True)
         return torch.cat([taken, candidates.to(X)])
+
+    def _proposed(self, outcome: int, n: int) -> Tensor:
+        """``n`` bools: the observations of ``outcome`` that a DEMO or DEMO-pool
+        node proposed (by their candidate metadata)."""
+        metadata = self._fit_args.get("candidate_metadata")
+        rows = metadata[outcome] if metadata and len(metadata) > outcome else None
+        if rows is None or len(rows) != n:
+            rows = [None] * n
+        marks = (DEMO_METADATA_KEY, POOL_PROPOSED_KEY)
+        return torch.tensor([bool(m) and any(k in m for k in marks) for m in rows])
 
     def _own_batch(self, q: int, digest: SearchSpaceDigest, config: TorchOptConfig) -> Tensor:
         """The batch of ``q`` designs the GP node would propose on its own

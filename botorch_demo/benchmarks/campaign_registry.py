@@ -137,6 +137,10 @@ def _demo_split_qei(settings: CampaignSettings, seed: int, checkpoint_dir: str) 
     return _pool(settings, seed, checkpoint_dir, prior_mean=True, gp_share=0.5)
 
 
+def _demo_split_qei_once(settings: CampaignSettings, seed: int, checkpoint_dir: str) -> Any:
+    return _pool(settings, seed, checkpoint_dir, prior_mean=True, gp_share=0.5, retrain_demo=False)
+
+
 def _pool(
     settings: CampaignSettings,
     seed: int,
@@ -144,6 +148,7 @@ def _pool(
     prior_mean: bool,
     gp_candidates: bool = False,
     gp_share: float = 0.0,
+    retrain_demo: bool = True,
 ) -> Any:
     from botorch_demo.ax.campaign_strategies import demo_pool_qei_strategy
 
@@ -159,6 +164,7 @@ def _pool(
         prior_mean=prior_mean,
         gp_candidates=gp_candidates,
         gp_share=gp_share,
+        retrain_demo=retrain_demo,
     )
 
 
@@ -222,6 +228,13 @@ STRATEGIES: dict[str, CampaignStrategy] = {
             "DEMO's batch of k0, then each round half the batch GP + qLogNEI proposes over "
             "the whole space and half chosen among DEMO's edits by the prior-mean GP",
             _demo_split_qei,
+        ),
+        CampaignStrategy(
+            "demo-split-qei-once",
+            "DEMO, then half the GP's batch, half qLogNEI over DEMO's edits, DEMO not retrained",
+            "as demo-split-qei, but DEMO is not retrained online: round 0's model edits "
+            "the best designs observed so far",
+            _demo_split_qei_once,
         ),
     )
 }

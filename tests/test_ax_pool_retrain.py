@@ -4,6 +4,7 @@ reload from SQLite."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from ax.exceptions.core import UserInputError
 from botorch_demo import DEMO
 from botorch_demo.ax import DEMOPoolGenerator, demo_pool_qei_strategy, sqlite_storage_config
 from botorch_demo.ax._ax_private import client_experiment, client_generation_strategy
+from botorch_demo.ax.arguments import checked_config
 from botorch_demo.ax.campaign_strategies import POOL_NODE, demo_pool_node
+from botorch_demo.ax.encoding import DesignEncoding
 from botorch_demo.ax.generator import DEMO_METADATA_KEY
-from botorch_demo.ax.model_cache import same_order
+from botorch_demo.ax.model_cache import ModelCache, same_order, split_observations
 from botorch_demo.ax.offline_data import attach_offline_data
 from botorch_demo.ax.pool_qei import POOL_PROPOSED_KEY
 
@@ -26,7 +29,8 @@ def test_scores_in_the_same_order_match() -> None:
     assert same_order(y, 3.0 * y - 11.0)
     assert same_order((y - y.mean()) / y.std(), y)
     assert same_order(y.clamp_min(0.3), y)  # Winsorised: a clipped tail ties.
-    assert not same_order(y, y.clamp_min(0.3))  # Ties cannot come apart.
+    assert same_order(y, y.clamp_min(0.3))  # A later cut-off may untie it.
+    assert not same_order(torch.tensor([0.3, 1.2, -0.7, 2.5, 2.6], dtype=torch.double), y)
     assert not same_order(-y, y)  # Minimising is not the same data.
     assert not same_order(y.flip(0), y)
     assert not same_order(y[:3], y)
@@ -35,6 +39,32 @@ def test_scores_in_the_same_order_match() -> None:
     constant = torch.ones(3, dtype=torch.double)
     assert same_order(constant, constant.clone())
     assert not same_order(2 * constant, constant)
+
+
+def test_a_model_kept_for_scores_in_the_same_order_is_not_retrained(
+    tf8_generator_inputs, ax_smoke
+) -> None:
+    dataset, digest, _ = tf8_generator_inputs
+    encoding = DesignEncoding.from_digest(digest, dtype=dataset.X.dtype, device=dataset.X.device)
+    no_flags = torch.zeros(dataset.X.shape[0], dtype=torch.bool)
+    _, data = split_observations(dataset.X, dataset.Y, encoding, no_flags)
+    config = checked_config(ax_smoke["config"], ax_smoke["config_overrides"])
+    cache = ModelCache(config, seed=0, configured_seed=0, checkpoint_dir=None)
+    ordered = ModelCache(
+        config, seed=0, configured_seed=0, checkpoint_dir=None, same_order_scores=True
+    )
+    for c in (cache, ordered):
+        c.get(data, 1.0)
+    # The same observations, winsorised and standardised again as Ax does when
+    # results arrive: the same order, other values.
+    Y = data.Y.clamp_min(data.Y.quantile(0.1))
+    moved = dataclasses.replace(data, Y=(Y - Y.mean()) / Y.std())
+    for c in (cache, ordered):
+        c.get(moved, 1.0)
+    assert (cache.num_trainings, ordered.num_trainings) == (2, 1)
+    reordered = dataclasses.replace(data, Y=data.Y.flip(0))
+    ordered.get(reordered, 1.0)
+    assert ordered.num_trainings == 2
 
 
 def test_retrain_demo_must_be_a_bool() -> None:

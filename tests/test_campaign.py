@@ -163,11 +163,12 @@ def test_each_strategy_survives_a_json_round_trip(name: str, tmp_path: Path) -> 
         assert twin.generator_kwargs == spec.generator_kwargs
 
 
-def test_recommended_strategy_is_the_split_strategy_and_checks_arguments() -> None:
+def test_recommended_strategy_is_the_split_strategy_without_retraining() -> None:
     strategy = demo_campaign_strategy(initial_batch_size=8, batch_size=4, config="smoke")
     assert list(strategy.nodes_by_name) == ["DEMO", "GP_qLogNEI_DEMO_pool"]
     kwargs = strategy.nodes_by_name["GP_qLogNEI_DEMO_pool"].generator_specs[0].generator_kwargs
     assert kwargs["prior_mean"] is True and kwargs["gp_share"] == 0.5
+    assert kwargs["retrain_demo"] is False
     with pytest.raises(UserInputError, match="batch_size"):
         demo_campaign_strategy(batch_size=0)
     with pytest.raises(UserInputError, match="pool_size"):

@@ -151,29 +151,28 @@ def same_scores(targets: Tensor, other: Tensor | None) -> bool:
 
 
 def same_order(targets: Tensor, other: Tensor | None) -> bool:
-    """Whether ``targets`` are a non-decreasing function of ``other``: the same
-    observations' scores, up to a transform that keeps their order.
+    """Whether two score vectors of the same observations rank them alike: no
+    pair of rows is ordered one way by ``targets`` and the other way by
+    ``other`` (ties aside), and neither is constant unless both are.
 
     Ax's outcome transforms for BoTorch nodes (``Winsorize``, then
-    ``StandardizeY``) are such a transform, and their parameters move as
-    results arrive: the initial data's scores keep their order, not their
-    values. Rows whose scores tie in ``other`` must tie in ``targets``; a
-    transform may tie scores that differ (winsorising clips a tail), but not
-    make all of them equal unless they were.
+    ``StandardizeY``) keep this order, and their parameters move as results
+    arrive: the initial data's scores keep their order, not their values.
+    Winsorising ties a clipped tail, and a later cut-off may tie more or fewer
+    rows, so ties may form or come apart.
     """
     if other is None or other.shape != targets.shape:
         return False
     if targets.numel() < 2:
         return True
     t, o = targets.reshape(-1).double(), other.to(targets).reshape(-1).double()
-    order = torch.argsort(o, stable=True)
-    t, o = t[order], o[order]
     t_range, o_range = float(t.max() - t.min()), float(o.max() - o.min())
-    tol_t, tol_o = 1e-7 * t_range, 1e-7 * o_range
     if o_range == 0.0 or t_range == 0.0:
         return o_range == 0.0 and t_range == 0.0 and same_scores(targets, other)
-    dt, do = t.diff(), o.diff()
-    return not bool((dt < -tol_t).any() or ((do <= tol_o) & (dt.abs() > tol_t)).any())
+    # Sorted by ``other``, then by ``targets`` within its ties: ``targets`` must
+    # not decrease, except where ``targets`` tie with rows ``other`` separates.
+    order = torch.from_numpy(np.lexsort((t.cpu().numpy(), o.cpu().numpy())).copy())
+    return not bool((t[order.to(t.device)].diff() < -1e-7 * t_range).any())
 
 
 def checkpoint_path(checkpoint_dir: Path, key: str) -> Path:

@@ -76,6 +76,7 @@ def test_retrain_demo_must_be_a_bool() -> None:
         demo_pool_qei_strategy(config="smoke", retrain_demo=None)
 
 
+@pytest.mark.slow
 def test_without_retraining_the_online_node_reuses_round_0s_model(
     make_tf8_client, tf8_frame, complete_all, tf8_design, ax_smoke, tmp_path: Path, monkeypatch
 ) -> None:

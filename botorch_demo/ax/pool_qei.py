@@ -122,7 +122,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             trained on the observations no DEMO or DEMO-pool node proposed (the
             data the campaign started from, which the DEMO node of round 0
             trained on: with a shared ``checkpoint_dir`` its model is loaded,
-            not trained again) and kept while those do not change; each round
+            not trained again) and kept while those observations and the
+            order of their scores do not change; each round
             it edits the ``pool_size`` best observed designs, new results
             included, and the new results reach the choice through the GP. Its
             online rounds then cost an edit pass and the GP, not a training.
@@ -322,10 +323,9 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
             k = min(self.pool_size, data.n_distinct)
         else:
             proposed = self._proposed(outcome, X.shape[0]).to(X.device)
-            _, data = split_observations(X, Y, encoding, proposed, proposed)
-            Z_all = encoding.to_demo(X)
-            best = ranked_distinct_rows(Z_all, sign * Y.reshape(-1))[: self.pool_size]
-            sources = Z_all[best]
+            observed, data = split_observations(X, Y, encoding, proposed, proposed)
+            best = ranked_distinct_rows(observed.Z, sign * Y.reshape(-1))[: self.pool_size]
+            sources = observed.Z[best]
             k = best.numel()
         model = self.demo_cache.get(data, sign)
         Z, _ = model.generate(

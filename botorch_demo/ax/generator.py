@@ -43,7 +43,7 @@ from botorch_demo.ax.rounds import (
     ROUND_SEED_STRIDE,
     BatchRound,
 )
-from botorch_demo.ax.utils import pending_points, single_objective
+from botorch_demo.ax.utils import marked, outcome_metadata, pending_points, single_objective
 
 logger = get_logger(__name__)
 
@@ -216,11 +216,8 @@ class DEMOGenerator(TorchGenerator):
         encoding = DesignEncoding.from_digest(
             search_space_digest, dtype=dataset.X.dtype, device=device
         )
-        metadata = candidate_metadata[index] if candidate_metadata else None
-        n = dataset.X.shape[0]
-        if metadata is None or len(metadata) != n:
-            metadata = [None] * n
-        from_demo = [bool(m) and DEMO_METADATA_KEY in m for m in metadata]
+        metadata = outcome_metadata(candidate_metadata, index, dataset.X.shape[0])
+        from_demo = marked(metadata, (DEMO_METADATA_KEY,))
         rounds = [
             int(m.get(DEMO_ROUND_KEY, 0)) if f else -1
             for m, f in zip(metadata, from_demo, strict=True)

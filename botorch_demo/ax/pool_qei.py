@@ -72,7 +72,7 @@ from botorch_demo.ax.generator import DEMO_METADATA_KEY
 from botorch_demo.ax.model_cache import ModelCache, split_observations
 from botorch_demo.ax.prior_mean import surrogate_prior_gp
 from botorch_demo.ax.subset import SubsetBoTorchGenerator
-from botorch_demo.ax.utils import generation_key, single_objective
+from botorch_demo.ax.utils import generation_key, marked, outcome_metadata, single_objective
 from botorch_demo.model import DEMO
 from botorch_demo.rows import first_occurrences, ranked_distinct_rows, rows_in
 
@@ -378,12 +378,8 @@ class DEMOPoolGenerator(SubsetBoTorchGenerator):
     def _proposed(self, outcome: int, n: int) -> Tensor:
         """``n`` bools: the observations of ``outcome`` that a DEMO or DEMO-pool
         node proposed (by their candidate metadata)."""
-        metadata = self._fit_args.get("candidate_metadata")
-        rows = metadata[outcome] if metadata and len(metadata) > outcome else None
-        if rows is None or len(rows) != n:
-            rows = [None] * n
-        marks = (DEMO_METADATA_KEY, POOL_PROPOSED_KEY)
-        return torch.tensor([bool(m) and any(k in m for k in marks) for m in rows])
+        rows = outcome_metadata(self._fit_args.get("candidate_metadata"), outcome, n)
+        return torch.tensor(marked(rows, (DEMO_METADATA_KEY, POOL_PROPOSED_KEY)), dtype=torch.bool)
 
     def _own_batch(self, q: int, digest: SearchSpaceDigest, config: TorchOptConfig) -> Tensor:
         """The batch of ``q`` designs the GP node would propose on its own

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from ax.exceptions.core import UnsupportedError
 from ax.generators.torch_base import TorchOptConfig
 from torch import Tensor
+
+#: Ax's per-outcome candidate metadata as generators receive it in ``fit``.
+CandidateMetadata = list[list[dict[str, Any] | None] | None] | None
 
 
 def single_objective(torch_opt_config: TorchOptConfig) -> tuple[int, float]:
@@ -62,3 +67,34 @@ def generation_key(
     if linear_constraints is None:
         return fixed, ()
     return fixed, tuple(torch.cat([t.reshape(-1) for t in linear_constraints]).tolist())
+
+
+def outcome_metadata(
+    candidate_metadata: CandidateMetadata, outcome: int, n: int
+) -> list[dict[str, Any] | None]:
+    """The candidate metadata of the ``n`` observations of ``outcome``.
+
+    Ax passes ``fit`` one list per outcome, aligned with that outcome's
+    dataset; when it is missing or does not align (``n`` rows), every row
+    counts as carrying no metadata.
+
+    Args:
+        candidate_metadata: What Ax passed ``fit``, or ``None``.
+        outcome: The outcome's index.
+        n: Its number of observations.
+
+    Returns:
+        ``n`` metadata dicts (or ``None``), in the dataset's order.
+    """
+    rows = None
+    if candidate_metadata and len(candidate_metadata) > outcome:
+        rows = candidate_metadata[outcome]
+    if rows is None or len(rows) != n:
+        return [None] * n
+    return list(rows)
+
+
+def marked(rows: list[dict[str, Any] | None], keys: tuple[str, ...]) -> list[bool]:
+    """Whether each metadata row carries one of ``keys`` (a generator's mark on
+    the designs it proposed)."""
+    return [bool(m) and any(k in m for k in keys) for m in rows]

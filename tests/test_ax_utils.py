@@ -17,7 +17,7 @@ def test_outcome_metadata_aligned_rows_are_returned() -> None:
 
 @pytest.mark.parametrize(
     "metadata",
-    [None, [], [None], [[{"a": 1}]], [[{"a": 1}, None]]],
+    [None, [], [None, None], [None, [{"a": 1}]], [[{"a": 1}, None, None]]],
     ids=["none", "empty", "outcome-none", "misaligned", "other-outcome-only"],
 )
 def test_outcome_metadata_missing_or_misaligned_means_no_metadata(metadata) -> None:

@@ -37,6 +37,7 @@ from botorch.optim.optimize_mixed import optimize_acqf_mixed_alternating
 from torch import Tensor
 from torch.special import erfcx, ndtr
 
+from botorch_demo.ax.categorical_posterior import categorical_posterior
 from botorch_demo.ax.utils import satisfies
 from botorch_demo.neighbours import design_grid, site_mutants
 
@@ -162,7 +163,11 @@ def kriging_believer_batch(
         best_f: Incumbent value, in the maximised direction (``sign * y``).
         sign: +1 to maximise the model's output, -1 to minimise it.
         n_prescreen: The batch is chosen among the ``n_prescreen`` candidates of
-            highest LogEI under the initial model.
+            highest LogEI under the initial model. On a categorical-kernel GP
+            (Ax's model of unordered choices) that LogEI comes from
+            :func:`~botorch_demo.ax.categorical_posterior.categorical_posterior`,
+            the same posterior with the kernel as one matrix product; on any
+            other model from BoTorch's ``LogExpectedImprovement``.
 
     Returns:
         Indices into ``candidates`` in the order chosen.
@@ -178,7 +183,14 @@ def kriging_believer_batch(
         with torch.no_grad():
             return torch.cat([acqf(c.unsqueeze(1)) for c in X.split(_CHUNK)])
 
-    values = log_ei(model, candidates)
+    predictor = categorical_posterior(model)
+    if predictor is None:
+        values = log_ei(model, candidates)
+    else:
+        mean, variance = predictor(candidates)
+        values = log_expected_improvement(
+            sign * mean, variance.clamp_min(_MIN_VARIANCE).sqrt(), best_f
+        )
     keep = torch.argsort(values, descending=True)[: max(n_prescreen, q)]
     pool = candidates[keep]
     chosen = _closed_form_believer(model, pool, q, best_f, sign)

@@ -11,9 +11,9 @@ from botorch.models.transforms.outcome import Log, Standardize
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
-import botorch_demo.ax.batch_ei as batch_ei
-from botorch_demo.ax.batch_ei import kriging_believer_batch
+from botorch_demo.ax.batch_ei import kriging_believer_batch, prescreen_log_ei
 from botorch_demo.ax.categorical_posterior import categorical_posterior, match_codes
+from botorch_demo.benchmarks import prescreen_speed
 
 KW = {"dtype": torch.float64}
 
@@ -88,6 +88,18 @@ def test_unscaled_kernel_one_lengthscale_and_fixed_noise() -> None:
     torch.testing.assert_close(variance, posterior.variance.reshape(-1), rtol=1e-7, atol=1e-10)
 
 
+def test_repeated_designs_without_noise_are_factored_with_jitter() -> None:
+    X = _letters(20, 3, 3, seed=6)
+    X = torch.cat([X, X[:5]])
+    Y = _objective(X)
+    gp = SingleTaskGP(X / 2.0, Y, train_Yvar=torch.zeros_like(Y), covar_module=CategoricalKernel())
+    predictor = categorical_posterior(gp)
+    assert predictor is not None
+    mean, variance = predictor(_letters(30, 3, 3, seed=7) / 2.0)
+    assert torch.isfinite(mean).all() and torch.isfinite(variance).all()
+    torch.testing.assert_close(predictor(X[:5] / 2.0)[0], Y[:5, 0], atol=1e-3, rtol=0.0)
+
+
 def test_other_models_fall_back_to_botorch() -> None:
     X = _letters(30, 3, 3, seed=4) / 2.0
     Y = _objective(X) + 2.0
@@ -105,14 +117,28 @@ def test_other_models_fall_back_to_botorch() -> None:
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
-def test_believer_batch_is_the_same_with_either_posterior(
-    sign: float, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_prescreen_and_believer_batch_are_the_same_with_either_posterior(sign: float) -> None:
     gp = _mixed_gp(n=60, d=4, seed=5)
     grid = torch.cartesian_prod(*[torch.arange(4, **KW)] * 4) / 3.0
     best_f = float((sign * gp.train_targets).max())
-    fast = kriging_believer_batch(gp, grid, q=6, best_f=best_f, sign=sign, n_prescreen=40)
-    monkeypatch.setattr(batch_ei, "categorical_posterior", lambda model: None)
-    slow = kriging_believer_batch(gp, grid, q=6, best_f=best_f, sign=sign, n_prescreen=40)
-    assert torch.equal(fast, slow)
-    assert fast.unique().numel() == 6
+    fast = prescreen_log_ei(gp, grid, best_f, sign)
+    slow = prescreen_log_ei(gp, grid, best_f, sign, categorical=False)
+    torch.testing.assert_close(fast, slow, rtol=1e-6, atol=1e-8)
+    kwargs = {"q": 6, "best_f": best_f, "sign": sign, "n_prescreen": 40}
+    batch = kriging_believer_batch(gp, grid, **kwargs)
+    assert torch.equal(batch, kriging_believer_batch(gp, grid, **kwargs, categorical=False))
+    assert batch.unique().numel() == 6
+
+
+def test_prescreen_speed_command_compares_both_posteriors(capsys) -> None:
+    prescreen_speed.main(["--task", "seq-l8-v4", "--max-points", "60", "--q", "4"])
+    out = capsys.readouterr().out
+    assert "unobserved designs, GP on 60 points" in out
+    assert "same top 1024: True" in out and "same batch: True" in out
+    assert out.count(" s\n") >= 4
+
+
+def test_prescreen_speed_command_refuses_non_sequence_tasks(capsys) -> None:
+    with pytest.raises(SystemExit):
+        prescreen_speed.main(["--task", "hartmann-6"])
+    assert "not a sequence task" in capsys.readouterr().err

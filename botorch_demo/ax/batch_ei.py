@@ -143,6 +143,7 @@ def kriging_believer_batch(
     best_f: float,
     sign: float,
     n_prescreen: int = 1024,
+    categorical: bool = True,
 ) -> Tensor:
     """Greedy batch of expected improvement with Kriging-believer fantasies.
 
@@ -163,11 +164,9 @@ def kriging_believer_batch(
         best_f: Incumbent value, in the maximised direction (``sign * y``).
         sign: +1 to maximise the model's output, -1 to minimise it.
         n_prescreen: The batch is chosen among the ``n_prescreen`` candidates of
-            highest LogEI under the initial model. On a categorical-kernel GP
-            (Ax's model of unordered choices) that LogEI comes from
-            :func:`~botorch_demo.ax.categorical_posterior.categorical_posterior`,
-            the same posterior with the kernel as one matrix product; on any
-            other model from BoTorch's ``LogExpectedImprovement``.
+            highest LogEI under the initial model (:func:`prescreen_log_ei`).
+        categorical: Whether the prescreen uses the categorical-kernel
+            posterior where it applies (see :func:`prescreen_log_ei`).
 
     Returns:
         Indices into ``candidates`` in the order chosen.
@@ -175,26 +174,47 @@ def kriging_believer_batch(
     q = min(q, candidates.shape[0])
     if q == 0:
         return torch.zeros(0, dtype=torch.long, device=candidates.device)
-    transform = ScalarizedPosteriorTransform(weights=candidates.new_tensor([sign]))
-    model.eval()
-
-    def log_ei(m: Model, X: Tensor) -> Tensor:
-        acqf = LogExpectedImprovement(m, best_f=best_f, posterior_transform=transform)
-        with torch.no_grad():
-            return torch.cat([acqf(c.unsqueeze(1)) for c in X.split(_CHUNK)])
-
-    predictor = categorical_posterior(model)
-    if predictor is None:
-        values = log_ei(model, candidates)
-    else:
-        mean, variance = predictor(candidates)
-        values = log_expected_improvement(
-            sign * mean, variance.clamp_min(_MIN_VARIANCE).sqrt(), best_f
-        )
+    values = prescreen_log_ei(model, candidates, best_f, sign, categorical)
     keep = torch.argsort(values, descending=True)[: max(n_prescreen, q)]
     pool = candidates[keep]
     chosen = _closed_form_believer(model, pool, q, best_f, sign)
     return keep[torch.tensor(chosen, device=keep.device)]
+
+
+def prescreen_log_ei(
+    model: Model, candidates: Tensor, best_f: float, sign: float, categorical: bool = True
+) -> Tensor:
+    """Analytic LogEI of every candidate under ``model`` (the prescreen of
+    :func:`kriging_believer_batch`).
+
+    On a categorical-kernel GP (Ax's model of unordered choices) the posterior
+    comes from :func:`~botorch_demo.ax.categorical_posterior.categorical_posterior`,
+    the same posterior with the kernel as one matrix product; on any other model
+    (or with ``categorical=False``) from BoTorch's ``LogExpectedImprovement``,
+    one ``q = 1`` batch of candidates at a time.
+
+    Args:
+        model: A single-output BoTorch model (in Ax's transformed space).
+        candidates: ``N x d`` designs.
+        best_f: Incumbent value, in the maximised direction (``sign * y``).
+        sign: +1 to maximise the model's output, -1 to minimise it.
+        categorical: Whether to use the categorical-kernel posterior where it
+            applies.
+
+    Returns:
+        ``N`` LogEI values.
+    """
+    model.eval()
+    predictor = categorical_posterior(model) if categorical else None
+    if predictor is not None:
+        mean, variance = predictor(candidates)
+        return log_expected_improvement(
+            sign * mean, variance.clamp_min(_MIN_VARIANCE).sqrt(), best_f
+        )
+    transform = ScalarizedPosteriorTransform(weights=candidates.new_tensor([sign]))
+    acqf = LogExpectedImprovement(model, best_f=best_f, posterior_transform=transform)
+    with torch.no_grad():
+        return torch.cat([acqf(c.unsqueeze(1)) for c in candidates.split(_CHUNK)])
 
 
 def _closed_form_believer(

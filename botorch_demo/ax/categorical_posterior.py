@@ -31,6 +31,7 @@ from botorch.models.transforms.outcome import Standardize
 from gpytorch.kernels import ScaleKernel
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
 from gpytorch.likelihoods.noise_models import HomoskedasticNoise
+from linear_operator.utils.cholesky import psd_safe_cholesky
 from torch import Tensor
 
 #: Designs per chunk of the posterior (a ``chunk x n`` kernel block).
@@ -88,7 +89,7 @@ class CategoricalPosterior:
             covariance = self._kernel(self._codes(train_X))
             noise = model.likelihood.noise.detach().reshape(-1).expand(train_X.shape[0])
             covariance = covariance + torch.diag(noise)
-            factor = torch.linalg.cholesky(covariance)
+            factor = psd_safe_cholesky(covariance)  # jitter on failure, as GPyTorch's
             residual = model.train_targets - model.mean_module(train_X)
             self._alpha = torch.cholesky_solve(residual.unsqueeze(-1), factor).squeeze(-1)
             identity = torch.eye(factor.shape[0], dtype=factor.dtype, device=factor.device)

@@ -40,7 +40,8 @@ _CHUNK = 4096
 
 def match_codes(X: Tensor, values: list[Tensor], weights: Tensor) -> Tensor:
     """One-hot codes of ``X`` over each column's ``values``, scaled by the column's
-    weight: ``codes(X) @ codes(Z).T / weights`` counts the weighted matches.
+    weight: ``match_codes(X, values, w) @ match_codes(Z, values, ones).T`` is
+    ``sum_j w_j [x_j = z_j]`` for every pair of rows.
 
     Args:
         X: ``N x d`` designs.

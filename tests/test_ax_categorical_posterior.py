@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 from botorch.fit import fit_gpytorch_mll
@@ -11,10 +13,15 @@ from botorch.models.transforms.outcome import Log, Standardize
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from botorch_demo.ax.batch_ei import kriging_believer_batch, prescreen_log_ei
-from botorch_demo.ax.categorical_posterior import categorical_posterior, match_codes
+from botorch_demo.ax.batch_ei import kriging_believer_batch, prescreen_log_ei, prescreen_top
+from botorch_demo.ax.categorical_posterior import (
+    CategoricalPosterior,
+    categorical_posterior,
+    match_codes,
+)
 from botorch_demo.benchmarks import prescreen_speed
 
+categorical_posterior_module = importlib.import_module("botorch_demo.ax.categorical_posterior")
 KW = {"dtype": torch.float64}
 
 
@@ -50,13 +57,19 @@ def test_match_codes_count_weighted_matches_and_code_unseen_values_as_zero() -> 
     assert torch.equal(counts, expected)
 
 
-def test_mixed_gp_posterior_matches_botorch_on_seen_and_unseen_letters() -> None:
+@pytest.mark.parametrize("table", [True, False], ids=["pattern-table", "exp"])
+def test_mixed_gp_posterior_matches_botorch_on_seen_and_unseen_letters(
+    table: bool, monkeypatch
+) -> None:
+    if not table:
+        monkeypatch.setattr(categorical_posterior_module, "_MAX_TABLE_COLUMNS", 4)
     gp = _mixed_gp()
     # A vocabulary of 5 where the training data has 4: letter 4 matches nothing.
     X = _letters(300, 5, 5, seed=1) / 3.0
     assert (X == 4.0 / 3.0).any()
     predictor = categorical_posterior(gp)
     assert predictor is not None
+    assert (predictor._table is not None) == table
     mean, variance = predictor(X)
     with torch.no_grad():
         posterior = gp.posterior(X)
@@ -128,6 +141,47 @@ def test_prescreen_and_believer_batch_are_the_same_with_either_posterior(sign: f
     batch = kriging_believer_batch(gp, grid, **kwargs)
     assert torch.equal(batch, kriging_believer_batch(gp, grid, **kwargs, categorical=False))
     assert batch.unique().numel() == 6
+
+
+def test_prior_variance_bounds_every_posterior_variance() -> None:
+    gp = _mixed_gp()
+    predictor = categorical_posterior(gp)
+    X = _letters(500, 5, 4, seed=8) / 3.0
+    mean, variance = predictor(X)
+    assert float(variance.max()) <= float(predictor.prior_variance)
+    torch.testing.assert_close(predictor.mean(X), mean, rtol=0.0, atol=0.0)
+    torch.testing.assert_close(predictor.variance(X), variance, rtol=0.0, atol=0.0)
+    with torch.no_grad():
+        prior = gp.covar_module(X[:1]).to_dense().reshape(()) * gp.outcome_transform.stdvs.square()
+    torch.testing.assert_close(predictor.prior_variance, prior.reshape(()), rtol=1e-10, atol=0.0)
+    assert predictor(X[:0])[0].shape == (0,)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_prescreen_top_keeps_the_best_designs_computing_few_variances(
+    sign: float, monkeypatch
+) -> None:
+    gp = _mixed_gp(n=80, d=6, seed=9)
+    grid = torch.cartesian_prod(*[torch.arange(4, **KW)] * 6) / 3.0  # 4,096 designs
+    best_f = float((sign * gp.train_targets).max())
+    rows = []
+    variance = CategoricalPosterior.variance
+
+    def counted(self, X):
+        rows.append(X.shape[0])
+        return variance(self, X)
+
+    monkeypatch.setattr(CategoricalPosterior, "variance", counted)
+    values = prescreen_log_ei(gp, grid, best_f, sign)
+    for k in (1, 8, 32, 300):
+        rows.clear()
+        top = prescreen_top(gp, grid, k, best_f, sign)
+        assert torch.equal(top, values.argsort(descending=True)[:k])
+        assert 2 * k <= sum(rows) <= grid.shape[0]
+    slow = prescreen_top(gp, grid, 32, best_f, sign, categorical=False)
+    exact = prescreen_log_ei(gp, grid, best_f, sign, categorical=False)
+    assert torch.equal(slow, exact.argsort(descending=True)[:32])
+    assert prescreen_top(gp, grid[:10], 32, best_f, sign).shape == (10,)
 
 
 def test_prescreen_speed_command_compares_both_posteriors(capsys) -> None:

@@ -174,11 +174,69 @@ def kriging_believer_batch(
     q = min(q, candidates.shape[0])
     if q == 0:
         return torch.zeros(0, dtype=torch.long, device=candidates.device)
-    values = prescreen_log_ei(model, candidates, best_f, sign, categorical)
-    keep = torch.argsort(values, descending=True)[: max(n_prescreen, q)]
+    keep = prescreen_top(model, candidates, max(n_prescreen, q), best_f, sign, categorical)
     pool = candidates[keep]
     chosen = _closed_form_believer(model, pool, q, best_f, sign)
     return keep[torch.tensor(chosen, device=keep.device)]
+
+
+def prescreen_top(
+    model: Model,
+    candidates: Tensor,
+    k: int,
+    best_f: float,
+    sign: float,
+    categorical: bool = True,
+) -> Tensor:
+    """Indices of the ``k`` candidates of highest analytic LogEI, best first.
+
+    The same designs as sorting :func:`prescreen_log_ei`'s values. On a
+    categorical-kernel GP the variances of most candidates are never computed:
+    EI grows with the posterior standard deviation, and no posterior variance
+    exceeds the prior variance ``k(x, x)``, so LogEI at the posterior mean with
+    the prior's standard deviation bounds each candidate's LogEI from above.
+    The variances (the ``N x n x n`` product that dominates the prescreen) are
+    computed for the ``2 k`` candidates of highest bound, which sets a
+    threshold (their ``k``-th best LogEI), and then for the further candidates
+    whose bound reaches it; every other candidate's LogEI is below the
+    threshold. On TF Bind 10 (4^10 designs, a GP on 500 points) that leaves
+    5-10% of the designs.
+
+    Args:
+        model: A single-output BoTorch model (in Ax's transformed space).
+        candidates: ``N x d`` designs.
+        k: How many to keep (at most ``N`` are returned).
+        best_f: Incumbent value, in the maximised direction (``sign * y``).
+        sign: +1 to maximise the model's output, -1 to minimise it.
+        categorical: Whether to use the categorical-kernel posterior where it
+            applies (as in :func:`prescreen_log_ei`).
+
+    Returns:
+        ``min(k, N)`` indices into ``candidates``, by decreasing LogEI.
+    """
+    model.eval()
+    predictor = categorical_posterior(model) if categorical else None
+    if predictor is None:
+        values = prescreen_log_ei(model, candidates, best_f, sign, categorical=False)
+        return torch.argsort(values, descending=True)[:k]
+    mean = sign * predictor.mean(candidates)
+    bound = log_expected_improvement(
+        mean, predictor.prior_variance.clamp_min(_MIN_VARIANCE).sqrt().expand_as(mean), best_f
+    )
+    order = torch.argsort(bound, descending=True)
+
+    def exact(rows: Tensor) -> Tensor:
+        sigma = predictor.variance(candidates[rows]).clamp_min(_MIN_VARIANCE).sqrt()
+        return log_expected_improvement(mean[rows], sigma, best_f)
+
+    first = order[: 2 * k]
+    values = exact(first)
+    if order.shape[0] > first.shape[0] and values.shape[0] >= k:
+        threshold = values.topk(k).values[-1]
+        reach = int((bound[order[first.shape[0] :]] >= threshold).sum())
+        more = order[first.shape[0] : first.shape[0] + reach]
+        first, values = torch.cat([first, more]), torch.cat([values, exact(more)])
+    return first[torch.argsort(values, descending=True)[:k]]
 
 
 def prescreen_log_ei(

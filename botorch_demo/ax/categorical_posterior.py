@@ -37,6 +37,10 @@ from torch import Tensor
 #: Designs per chunk of the posterior (a ``chunk x n`` kernel block).
 _CHUNK = 4096
 
+#: Most columns for which the kernel is looked up by match pattern (a table of
+#: ``2^d`` kernel values) instead of exponentiated per pair.
+_MAX_TABLE_COLUMNS = 20
+
 
 def match_codes(X: Tensor, values: list[Tensor], weights: Tensor) -> Tensor:
     """One-hot codes of ``X`` over each column's ``values``, scaled by the column's
@@ -61,7 +65,12 @@ class CategoricalPosterior:
 
     Built once from a model in eval mode (see :func:`categorical_posterior`); each
     call scores designs in chunks of ``_CHUNK`` with the kernel as one matrix
-    product against the training inputs.
+    product against the training inputs. With at most ``_MAX_TABLE_COLUMNS``
+    columns the product's codes are weighted by ``2^j`` instead of ``1 / l_j``,
+    so it yields each pair's pattern of matching columns as an exact integer,
+    and the kernel is read from a table of its ``2^d`` values: a gather instead
+    of an ``exp`` per pair, whose cost also grows where a short lengthscale
+    drives the exponent far below zero.
 
     Args:
         model: A single-output ``SingleTaskGP`` (or ``MixedSingleTaskGP``) whose
@@ -87,6 +96,14 @@ class CategoricalPosterior:
             self._total = float(self._weights.sum())
             self._values = [torch.unique(train_X[:, j]) for j in range(d)]
             self._train_codes = match_codes(train_X, self._values, torch.ones_like(inverse))
+            self._table = None
+            if d <= _MAX_TABLE_COLUMNS:
+                self._powers = torch.pow(2.0, torch.arange(d, dtype=inverse.dtype))
+                self._powers = self._powers.to(inverse.device)
+                patterns = torch.arange(2**d, device=inverse.device).unsqueeze(-1)
+                bits = (patterns >> torch.arange(d, device=inverse.device)) & 1
+                exponent = bits.to(inverse.dtype) @ self._weights - self._total
+                self._table = exponent.exp_().mul_(self._outputscale)
             covariance = self._kernel(self._codes(train_X))
             noise = model.likelihood.noise.detach().reshape(-1).expand(train_X.shape[0])
             covariance = covariance + torch.diag(noise)
@@ -97,12 +114,16 @@ class CategoricalPosterior:
             self._inverse_factor = torch.linalg.solve_triangular(factor, identity, upper=False)
 
     def _codes(self, X: Tensor) -> Tensor:
-        return match_codes(X, self._values, self._weights)
+        weights = self._weights if self._table is None else self._powers
+        return match_codes(X, self._values, weights)
 
     def _kernel(self, codes: Tensor) -> Tensor:
-        """``k(X, train_X)`` from ``X``'s weighted codes."""
+        """``k(X, train_X)`` from ``X``'s codes (see :meth:`_codes`)."""
         matches = codes @ self._train_codes.T
-        return matches.sub_(self._total).exp_().mul_(self._outputscale)
+        if self._table is None:
+            return matches.sub_(self._total).exp_().mul_(self._outputscale)
+        patterns = matches.to(torch.long).reshape(-1)
+        return self._table.index_select(0, patterns).reshape(matches.shape)
 
     def __call__(self, X: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior mean and variance of the latent function at each design.
@@ -114,20 +135,51 @@ class CategoricalPosterior:
             ``N`` means and ``N`` variances, in the units of the model's
             outputs (after its outcome transform).
         """
+        return self._moments(X, variance=True)
+
+    def mean(self, X: Tensor) -> Tensor:
+        """Posterior mean at each design (as :meth:`__call__`, without the
+        variance's ``N x n x n`` product)."""
+        return self._moments(X, variance=False)[0]
+
+    def variance(self, X: Tensor) -> Tensor:
+        """Posterior variance at each design (as :meth:`__call__`)."""
+        return self._moments(X, variance=True)[1]
+
+    @property
+    def prior_variance(self) -> Tensor:
+        """The prior variance ``k(x, x)``, the same at every design and an upper
+        bound of every posterior variance, in the model's output units."""
+        scale = torch.as_tensor(
+            self._outputscale, dtype=self._alpha.dtype, device=self._alpha.device
+        )
+        return self._untransform(None, scale)[1]
+
+    def _moments(self, X: Tensor, variance: bool) -> tuple[Tensor, Tensor | None]:
         means, variances = [], []
         with torch.no_grad():
             for chunk in X.split(_CHUNK):
                 Xt = self._model.transform_inputs(chunk)
                 cross = self._kernel(self._codes(Xt))
                 means.append(self._model.mean_module(Xt) + cross @ self._alpha)
-                whitened = cross @ self._inverse_factor.T
-                variances.append(self._outputscale - whitened.square_().sum(dim=-1))
-        mean, variance = torch.cat(means), torch.cat(variances)
+                if variance:
+                    whitened = cross @ self._inverse_factor.T
+                    variances.append(self._outputscale - whitened.square_().sum(dim=-1))
+        if not means:
+            empty = X.new_zeros(0)
+            return empty, empty if variance else None
+        return self._untransform(torch.cat(means), torch.cat(variances) if variance else None)
+
+    def _untransform(
+        self, mean: Tensor | None, variance: Tensor | None
+    ) -> tuple[Tensor | None, Tensor | None]:
         transform = getattr(self._model, "outcome_transform", None)
         if isinstance(transform, Standardize):
             scale = transform.stdvs.reshape(())
-            mean = transform.means.reshape(()) + scale * mean
-            variance = scale.square() * variance
+            if mean is not None:
+                mean = transform.means.reshape(()) + scale * mean
+            if variance is not None:
+                variance = scale.square() * variance
         return mean, variance
 
 

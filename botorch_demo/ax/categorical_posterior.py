@@ -100,10 +100,11 @@ class CategoricalPosterior:
             if d <= _MAX_TABLE_COLUMNS:
                 self._powers = torch.pow(2.0, torch.arange(d, dtype=inverse.dtype))
                 self._powers = self._powers.to(inverse.device)
-                patterns = torch.arange(2**d, device=inverse.device).unsqueeze(-1)
-                bits = (patterns >> torch.arange(d, device=inverse.device)) & 1
-                exponent = bits.to(inverse.dtype) @ self._weights - self._total
-                self._table = exponent.exp_().mul_(self._outputscale)
+                # exponent[b] = sum of the weights of the columns whose bit is set in b.
+                exponent = inverse.new_zeros(1)
+                for weight in self._weights:
+                    exponent = torch.cat([exponent, exponent + weight])
+                self._table = exponent.sub_(self._total).exp_().mul_(self._outputscale)
             covariance = self._kernel(self._codes(train_X))
             noise = model.likelihood.noise.detach().reshape(-1).expand(train_X.shape[0])
             covariance = covariance + torch.diag(noise)

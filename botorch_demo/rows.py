@@ -35,12 +35,18 @@ def row_keys(*tensors: Tensor) -> list[Tensor] | None:
         *tensors: ``n_i x d`` designs with the same ``d``.
 
     Returns:
-        The keys of each tensor, or ``None`` when an entry is not an integer
-        (fractional, NaN or infinite), exceeds 2^53 in magnitude, or the
-        columns' ranges multiply past 2^53.
+        The keys of each tensor, or ``None`` when a tensor is not 2-d, an entry
+        is not an integer (fractional, NaN or infinite) or exceeds 2^53 in
+        magnitude, or the columns' ranges multiply past 2^53.
+
+    Raises:
+        ValueError: If the tensors have different numbers of columns.
     """
-    if not tensors or tensors[0].dim() != 2:
+    if not tensors or any(t.dim() != 2 for t in tensors):
         return None
+    if len({t.shape[-1] for t in tensors}) > 1:
+        widths = [t.shape[-1] for t in tensors]
+        raise ValueError(f"row_keys needs tensors with the same columns, got widths {widths}.")
     parts = [t for t in tensors if t.shape[0] > 0]
     if not parts:
         return [torch.zeros(0, dtype=torch.long, device=t.device) for t in tensors]
@@ -160,12 +166,7 @@ def novel_rows(candidates: Tensor, reference: Tensor | None = None) -> Tensor:
 
 def n_distinct(X: Tensor) -> int:
     """Number of distinct rows of ``X``."""
-    if X.shape[0] == 0:
-        return 0
-    keys = row_keys(X)
-    if keys is not None:
-        return int(torch.unique(keys[0]).shape[0])
-    return int(torch.unique(X, dim=0).shape[0])
+    return int(_inverse(X).max()) + 1 if X.shape[0] else 0
 
 
 def ranked_distinct_rows(X: Tensor, y: Tensor) -> Tensor:

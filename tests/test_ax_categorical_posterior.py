@@ -182,6 +182,9 @@ def test_prescreen_top_keeps_the_best_designs_computing_few_variances(
     exact = prescreen_log_ei(gp, grid, best_f, sign, categorical=False)
     assert torch.equal(slow, exact.argsort(descending=True)[:32])
     assert prescreen_top(gp, grid[:10], 32, best_f, sign).shape == (10,)
+    assert prescreen_top(gp, grid, 0, best_f, sign).shape == (0,)
+    with pytest.raises(ValueError, match="non-negative"):
+        prescreen_top(gp, grid, -1, best_f, sign)
 
 
 def test_prescreen_speed_command_compares_both_posteriors(capsys) -> None:

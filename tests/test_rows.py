@@ -71,6 +71,12 @@ def test_row_keys_refuse_rows_they_cannot_key(bad: float) -> None:
     assert row_keys(X) is None
 
 
+def test_row_keys_need_matching_columns_and_2d_tensors() -> None:
+    with pytest.raises(ValueError, match="same columns"):
+        row_keys(torch.zeros(2, 3), torch.zeros(2, 4))
+    assert row_keys(torch.zeros(3)) is None
+
+
 def test_row_keys_refuse_ranges_past_the_exact_integers() -> None:
     X = torch.tensor([[0.0] * 4, [2.0**14] * 4], dtype=torch.float64)  # 2^60 keys
     assert row_keys(X) is None

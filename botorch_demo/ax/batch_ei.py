@@ -37,7 +37,7 @@ from botorch.optim.optimize_mixed import optimize_acqf_mixed_alternating
 from torch import Tensor
 from torch.special import erfcx, ndtr
 
-from botorch_demo.ax.categorical_posterior import categorical_posterior
+from botorch_demo.ax.categorical_posterior import CategoricalPosterior, categorical_posterior
 from botorch_demo.ax.utils import satisfies
 from botorch_demo.neighbours import design_grid, site_mutants
 
@@ -212,17 +212,23 @@ def prescreen_top(
             applies (as in :func:`prescreen_log_ei`).
 
     Returns:
-        ``min(k, N)`` indices into ``candidates``, by decreasing LogEI.
+        ``min(k, N)`` indices into ``candidates``, by decreasing LogEI (none
+        for ``k = 0``).
+
+    Raises:
+        ValueError: If ``k`` is negative.
     """
+    if k < 0:
+        raise ValueError(f"k must be non-negative, got {k}.")
+    if k == 0:
+        return torch.zeros(0, dtype=torch.long, device=candidates.device)
     model.eval()
     predictor = categorical_posterior(model) if categorical else None
     if predictor is None:
         values = prescreen_log_ei(model, candidates, best_f, sign, categorical=False)
         return torch.argsort(values, descending=True)[:k]
     mean = sign * predictor.mean(candidates)
-    bound = log_expected_improvement(
-        mean, predictor.prior_variance.clamp_min(_MIN_VARIANCE).sqrt().expand_as(mean), best_f
-    )
+    bound = log_ei_upper_bound(predictor, mean, best_f)
     order = torch.argsort(bound, descending=True)
 
     def exact(rows: Tensor) -> Tensor:
@@ -237,6 +243,23 @@ def prescreen_top(
         more = order[first.shape[0] : first.shape[0] + reach]
         first, values = torch.cat([first, more]), torch.cat([values, exact(more)])
     return first[torch.argsort(values, descending=True)[:k]]
+
+
+def log_ei_upper_bound(predictor: CategoricalPosterior, mean: Tensor, best_f: float) -> Tensor:
+    """LogEI at ``mean`` with the prior's standard deviation, which no
+    posterior standard deviation exceeds: an upper bound of each design's
+    LogEI, since EI grows with the standard deviation (see :func:`prescreen_top`).
+
+    Args:
+        predictor: The categorical-kernel posterior of the model.
+        mean: Posterior means of the designs, in the maximised direction.
+        best_f: Incumbent value, in the maximised direction.
+
+    Returns:
+        The bounds, shaped like ``mean``.
+    """
+    sigma = predictor.prior_variance.clamp_min(_MIN_VARIANCE).sqrt()
+    return log_expected_improvement(mean, sigma.expand_as(mean), best_f)
 
 
 def prescreen_log_ei(

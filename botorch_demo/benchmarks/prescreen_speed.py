@@ -33,7 +33,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from botorch_demo.ax.batch_ei import (
     kriging_believer_batch,
-    log_expected_improvement,
+    log_ei_upper_bound,
     prescreen_log_ei,
     prescreen_top,
 )
@@ -119,9 +119,7 @@ def main(argv: list[str] | None = None) -> None:
         f"  largest LogEI difference {float((slow - fast).abs().max()):.2e}; same top {top}: {same}"
     )
     predictor = categorical_posterior(gp)
-    mean = predictor.mean(candidates)
-    sigma = predictor.prior_variance.sqrt().expand_as(mean)
-    bound = log_expected_improvement(mean, sigma, best_f)
+    bound = log_ei_upper_bound(predictor, predictor.mean(candidates), best_f)
     reach = int((bound >= fast.topk(top).values[-1]).sum())
     print(
         f"  designs whose bound reaches the {top}-th best LogEI: {reach:,} "

@@ -85,6 +85,34 @@ def test_the_mean_maps_normalised_designs_back_and_keeps_batch_shapes() -> None:
         SurrogatePriorMean(surrogate, lower, width[:2])
 
 
+def test_the_mean_reuses_predictions_for_the_designs_of_the_previous_call() -> None:
+    calls: list[int] = []
+
+    def surrogate(Z: torch.Tensor) -> torch.Tensor:
+        calls.append(Z.shape[0])
+        return Z.sum(-1)
+
+    lower, width = torch.zeros(3, dtype=torch.double), torch.ones(3, dtype=torch.double)
+    mean = SurrogatePriorMean(surrogate, lower, width)
+    x = torch.rand(5, 3, dtype=torch.double)
+    first = mean(x)
+    again = mean(x.clone())
+    assert calls == [5]
+    torch.testing.assert_close(again, first)
+    with torch.no_grad():
+        mean.scale.fill_(3.0)
+    torch.testing.assert_close(mean(x), 3.0 * x.sum(-1))
+    assert calls == [5]
+    y = x.clone()
+    y[2, 1] += 0.5
+    torch.testing.assert_close(mean(y), 3.0 * y.sum(-1))
+    assert calls == [5, 5]
+    torch.testing.assert_close(mean(y.float()), 3.0 * y.sum(-1).float())
+    assert calls == [5, 5, 5]
+    torch.testing.assert_close(mean(y[:4]), 3.0 * y[:4].sum(-1))
+    assert calls == [5, 5, 5, 4]
+
+
 def test_a_good_surrogate_leaves_the_gp_only_the_residual(standardised) -> None:
     X, Y, Xt, yt, scale = standardised
     good = surrogate_prior_gp(X, Y, lambda Z: scale(_truth(Z) + 0.1 * Z[:, 0]), BOUNDS)

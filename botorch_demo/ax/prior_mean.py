@@ -60,20 +60,38 @@ class SurrogatePriorMean(Mean):
         self.register_buffer("width", width)
         self.register_parameter("scale", torch.nn.Parameter(torch.ones((), dtype=lower.dtype)))
         self.register_parameter("offset", torch.nn.Parameter(torch.zeros((), dtype=lower.dtype)))
+        self._last: tuple[Tensor, Tensor] | None = None
 
     def forward(self, x: Tensor) -> Tensor:
         """The prior mean at ``... x d`` normalised designs, shaped ``...``.
 
         The surrogate runs once per distinct design: an acquisition function
         scoring ``b`` candidates with a baseline of ``n`` designs passes the
-        baseline ``b`` times (``b x (n + q) x d``).
+        baseline ``b`` times (``b x (n + q) x d``). Designs equal to the previous
+        call's (every step of the marginal-likelihood fit passes the training
+        designs again) reuse its predictions: the surrogate is frozen, so they
+        are the same.
         """
         flat = x.detach().reshape(-1, x.shape[-1])
+        return self.offset + self.scale * self._prior(flat).reshape(x.shape[:-1])
+
+    def _prior(self, flat: Tensor) -> Tensor:
+        """The surrogate's predictions at ``n x d`` normalised designs."""
+        last = self._last
+        if (
+            last is not None
+            and last[0].shape == flat.shape
+            and last[0].dtype == flat.dtype
+            and last[0].device == flat.device
+            and torch.equal(last[0], flat)
+        ):
+            return last[1]
         distinct, position = distinct_in_order(flat)
-        prior = self._surrogate(self.lower + distinct * self.width).to(x)
+        prior = self._surrogate(self.lower + distinct * self.width).to(flat)
         if position is not None:
             prior = prior[position]
-        return self.offset + self.scale * prior.reshape(x.shape[:-1])
+        self._last = (flat.clone(), prior)
+        return prior
 
 
 def surrogate_prior_gp(

@@ -111,6 +111,10 @@ def test_the_mean_reuses_predictions_for_the_designs_of_the_previous_call() -> N
     assert calls == [5, 5, 5]
     torch.testing.assert_close(mean(y[:4]), 3.0 * y[:4].sum(-1))
     assert calls == [5, 5, 5, 4]
+    big = torch.rand(2**20 // 3 + 1, 3, dtype=torch.double)
+    mean(big)
+    mean(big)
+    assert calls[-2:] == [big.shape[0], big.shape[0]]
 
 
 def test_a_good_surrogate_leaves_the_gp_only_the_residual(standardised) -> None:

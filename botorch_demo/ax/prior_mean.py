@@ -30,6 +30,9 @@ from torch import Tensor
 
 from botorch_demo.rows import distinct_in_order
 
+#: Largest call (``n * d`` entries) whose designs and predictions the mean keeps.
+_MAX_KEPT = 2**20
+
 #: A frozen surrogate: ``n x d`` designs in the GP's raw input space to ``n``
 #: predictions in the units of the GP's training targets.
 Surrogate = Callable[[Tensor], Tensor]
@@ -70,7 +73,7 @@ class SurrogatePriorMean(Mean):
         baseline ``b`` times (``b x (n + q) x d``). Designs equal to the previous
         call's (every step of the marginal-likelihood fit passes the training
         designs again) reuse its predictions: the surrogate is frozen, so they
-        are the same.
+        are the same. Calls of more than ``2**20`` entries are not kept.
         """
         flat = x.detach().reshape(-1, x.shape[-1])
         return self.offset + self.scale * self._prior(flat).reshape(x.shape[:-1])
@@ -90,7 +93,9 @@ class SurrogatePriorMean(Mean):
         prior = self._surrogate(self.lower + distinct * self.width).to(flat)
         if position is not None:
             prior = prior[position]
-        self._last = (flat.clone(), prior)
+        # Only small calls are kept (the training designs of the fit), so the
+        # copy never doubles an acquisition function's batch in memory.
+        self._last = (flat.clone(), prior) if flat.numel() <= _MAX_KEPT else None
         return prior
 
 

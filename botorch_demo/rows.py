@@ -44,8 +44,8 @@ def row_keys(*tensors: Tensor) -> list[Tensor] | None:
     """
     if not tensors or any(t.dim() != 2 for t in tensors):
         return None
-    if len({t.shape[-1] for t in tensors}) > 1:
-        widths = [t.shape[-1] for t in tensors]
+    widths = [t.shape[-1] for t in tensors]
+    if len(set(widths)) > 1:
         raise ValueError(f"row_keys needs tensors with the same columns, got widths {widths}.")
     parts = [t for t in tensors if t.shape[0] > 0]
     if not parts:
